@@ -1,0 +1,175 @@
+"""SemanticQuery -> Athena SQL, built as a sqlglot expression tree (never by string concatenation).
+
+Values from questions enter only as sqlglot literals of values already known to the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from engine.errors import NeedsClarification
+from engine.semantic_model import DIALECT, ColumnRef, Join, Metric, SemanticModel
+from engine.semantic_query import SemanticQuery
+
+DEFAULT_LIMIT = 1000
+
+
+@dataclass
+class CompiledQuery:
+    expression: exp.Select
+    query: SemanticQuery
+    root: str
+
+    @property
+    def sql(self) -> str:
+        return to_athena_sql(self.expression)
+
+
+def to_athena_sql(expression: exp.Expression, pretty: bool = True) -> str:
+    return expression.sql(dialect=DIALECT, pretty=pretty, comments=False)
+
+
+def _col(ref: ColumnRef) -> exp.Column:
+    return exp.column(ref.column, table=ref.table, quoted=False)
+
+
+def _literal_date(day: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.build("date", dialect=DIALECT))
+
+
+def _literal_ts(day: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(f"{day.isoformat()} 00:00:00"),
+                    exp.DataType.build("timestamp", dialect=DIALECT))
+
+
+def _with_filter(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
+    """Attach ``FILTER (WHERE condition)`` to every aggregate in a metric expression."""
+    def attach(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.AggFunc):
+            return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
+        return node
+
+    return expression.copy().transform(attach, copy=False)
+
+
+class Compiler:
+    """Compiles semantic queries against one semantic model."""
+
+    def __init__(self, model: SemanticModel, column_types: dict[str, str] | None = None) -> None:
+        self.model = model
+        self.column_types = column_types or {}
+
+    def compile(self, query: SemanticQuery) -> CompiledQuery:
+        model = self.model
+        metrics = [model.metrics[m] for m in query.metrics]
+        time_col = metrics[0].time
+        needed = set().union(*(m.tables for m in metrics))
+        needed |= {model.dimensions[d].column.table for d in query.dimensions}
+        needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
+        root = self._root(metrics, needed)
+        joins = self._joins(root, needed)
+
+        select = exp.select().from_(self._table(root), dialect=DIALECT)
+        for join in joins:
+            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
+                        expression=exp.column(join.right_column, table=join.right))
+            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+
+        group: list[exp.Expression] = []
+        if query.grain:
+            bucket = exp.cast(exp.DateTrunc(unit=exp.Literal.string(query.grain), this=_col(time_col)),
+                              exp.DataType.build("date", dialect=DIALECT))
+            select = select.select(exp.alias_(bucket, query.grain), copy=False)
+            group.append(bucket.copy())
+        for name in query.dimensions:
+            column = _col(model.dimensions[name].column)
+            select = select.select(exp.alias_(column, name), copy=False)
+            group.append(column.copy())
+
+        filters = {m.filter_sql for m in metrics}
+        shared_filter = metrics[0].filter_expression if len(filters) == 1 else None
+        for metric in metrics:
+            expression = metric.expression.copy()
+            if shared_filter is None and metric.filter_expression is not None:
+                expression = _with_filter(expression, metric.filter_expression)
+            select = select.select(exp.alias_(expression, metric.name), copy=False)
+
+        conditions: list[exp.Expression] = []
+        if shared_filter is not None:
+            conditions.append(shared_filter.copy())
+        for f in query.filters:
+            column = _col(model.dimensions[f.dimension].column)
+            literals = [exp.Literal.string(v) for v in f.values]
+            if len(literals) == 1:
+                cond: exp.Expression = (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
+            else:
+                cond = exp.In(this=column, expressions=literals)
+                cond = exp.Not(this=cond) if f.negate else cond
+            conditions.append(cond)
+        if query.time_range:
+            conditions.extend(self._time_conditions(time_col, query.time_range.start,
+                                                    query.time_range.end, [root, *[j.right for j in joins]]))
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        if group:
+            select = select.group_by(*group, copy=False)
+
+        order = self._order(query, metrics)
+        if order:
+            select = select.order_by(*order, copy=False)
+        select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
+        return CompiledQuery(select, query, root)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _table(self, alias: str) -> exp.Table:
+        table = self.model.tables[alias]
+        return exp.Table(this=exp.to_identifier(table.name), db=exp.to_identifier(table.database),
+                         alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+    def _root(self, metrics: list[Metric], needed: set[str]) -> str:
+        roots = [r for r in metrics[0].roots if all(r in m.roots for m in metrics[1:])]
+        for root in roots:
+            if self.model.reachable(root, needed):
+                return root
+        raise NeedsClarification("I can't combine those measures and breakdowns in one query; "
+                                 "could you ask for fewer at a time?")
+
+    def _joins(self, root: str, needed: set[str]) -> list[Join]:
+        joins: list[Join] = []
+        for table in sorted(needed, key=lambda t: (len(self.model.join_path(root, t) or []), t)):
+            for join in self.model.join_path(root, table) or []:
+                if join not in joins:
+                    joins.append(join)
+        return joins
+
+    def _time_conditions(self, time_col: ColumnRef, start: dt.date, end: dt.date,
+                         tables: list[str]) -> list[exp.Expression]:
+        column = _col(time_col)
+        if self.column_types.get(str(time_col), "timestamp").startswith("date"):
+            conditions: list[exp.Expression] = [
+                exp.Between(this=column, low=_literal_date(start), high=_literal_date(end))]
+        else:
+            conditions = [exp.GTE(this=column, expression=_literal_ts(start)),
+                          exp.LT(this=column.copy(), expression=_literal_ts(end + dt.timedelta(days=1)))]
+        for alias in tables:  # partition pruning: Athena reads only the months in range
+            partition = self.model.tables[alias].partition
+            if partition and partition.follows == str(time_col):
+                conditions.append(exp.Between(
+                    this=exp.column(partition.column, table=alias),
+                    low=exp.Literal.string(start.strftime(partition.format)),
+                    high=exp.Literal.string(end.strftime(partition.format))))
+        return conditions
+
+    @staticmethod
+    def _order(query: SemanticQuery, metrics: list[Metric]) -> list[exp.Expression]:
+        first_metric = exp.column(metrics[0].name)
+        if query.order and (query.dimensions or query.grain):
+            return [exp.Ordered(this=first_metric, desc=query.order == "desc")]
+        if query.grain:
+            return [exp.Ordered(this=exp.column(query.grain), desc=False)]
+        if query.dimensions:
+            return [exp.Ordered(this=first_metric, desc=True)]
+        return []

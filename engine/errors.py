@@ -1,0 +1,37 @@
+"""Typed errors. Each carries a message written for the person who asked the question."""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base class: ``str(error)`` is a message a user can act on."""
+
+    status = "error"
+
+
+class Refused(BotError):
+    """The request is not allowed: it would change data, or reads what the user may not read."""
+
+    status = "refused"
+
+
+class NeedsClarification(BotError):
+    """The question is ambiguous or partly not understood; the message asks one specific question."""
+
+    status = "clarify"
+
+    def __init__(self, message: str, options: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.options = options or []
+
+
+class GuardRejected(Refused):
+    """A SQL statement failed the guard (not one read-only SELECT over known tables and columns)."""
+
+
+class ExecutionFailed(BotError):
+    """The query engine could not run the statement."""
+
+
+class ModelError(Exception):
+    """The semantic model file is invalid; raised at start-up, for the data team, not for users."""

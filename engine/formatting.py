@@ -1,0 +1,39 @@
+"""Number formatting for answers: currency, counts, percentages, compact forms for charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def _compact(value: float) -> tuple[float, str]:
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= threshold:
+            return value / threshold, suffix
+    return value, ""
+
+
+def format_value(value: Any, kind: str = "number", compact: bool = False) -> str:
+    """Format one cell for people: ``kind`` is a metric format (currency, integer, percent, ...)."""
+    if value is None:
+        return "-"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return str(value)
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if compact:
+        scaled, suffix = _compact(float(value))
+        digits = 1 if suffix else (0 if kind in ("integer", "currency") else 2)
+        text = f"{scaled:,.{digits}f}{suffix}"
+        return f"${text}" if kind == "currency" else text
+    if kind == "currency":
+        return f"${value:,.2f}"
+    if kind == "integer" or (isinstance(value, int)):
+        return f"{value:,.0f}"
+    if kind == "decimal":
+        return f"{value:,.2f}"
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"

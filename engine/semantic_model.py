@@ -1,0 +1,214 @@
+"""The semantic model: metrics, dimensions, tables and joins, loaded from a YAML file.
+
+Metric and filter definitions are Athena SQL snippets over the model's table aliases; they are
+parsed once here with sqlglot, so a broken definition fails at start-up, not in a user's thread.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from engine.errors import ModelError
+
+DIALECT = "athena"
+
+
+def parse_snippet(sql: str, where: str) -> exp.Expression:
+    try:
+        return sqlglot.parse_one(sql, read=DIALECT)
+    except sqlglot.errors.ParseError as err:
+        raise ModelError(f"{where}: cannot parse {sql!r}: {err}") from err
+
+
+def _aliases_in(expression: exp.Expression) -> set[str]:
+    return {c.table for c in expression.find_all(exp.Column) if c.table}
+
+
+@dataclass(frozen=True)
+class Partition:
+    column: str
+    format: str  # strftime format of the partition value, e.g. %Y-%m
+    follows: str  # "alias.column" of the time column the partition is derived from
+
+
+@dataclass(frozen=True)
+class Table:
+    alias: str
+    database: str
+    name: str
+    partition: Partition | None = None
+
+    @property
+    def source(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Join:
+    """Many-to-one: each row of ``left`` matches at most one row of ``right``."""
+
+    left: str
+    right: str
+    left_column: str
+    right_column: str
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    table: str
+    column: str
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> "ColumnRef":
+        parts = text.split(".")
+        if len(parts) != 2:
+            raise ModelError(f"{where}: expected alias.column, got {text!r}")
+        return cls(parts[0], parts[1])
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass
+class Metric:
+    name: str
+    label: str
+    sql: str
+    expression: exp.Expression
+    time: ColumnRef
+    roots: list[str]
+    synonyms: list[str] = field(default_factory=list)
+    filter_sql: str | None = None
+    filter_expression: exp.Expression | None = None
+    filter_label: str = ""
+    format: str = "number"  # currency | integer | percent | decimal | number
+    additive: bool = False
+
+    @property
+    def tables(self) -> set[str]:
+        found = _aliases_in(self.expression) | {self.time.table}
+        if self.filter_expression is not None:
+            found |= _aliases_in(self.filter_expression)
+        return found
+
+
+@dataclass
+class Dimension:
+    name: str
+    label: str
+    column: ColumnRef
+    synonyms: list[str] = field(default_factory=list)
+    values: list[str] | str | None = None  # explicit list, "data" (read from the lake) or None
+    prefer_for_values: bool = False
+
+
+@dataclass
+class SemanticModel:
+    name: str
+    description: str
+    tables: dict[str, Table]
+    joins: list[Join]
+    metrics: dict[str, Metric]
+    dimensions: dict[str, Dimension]
+
+    def join_path(self, root: str, target: str) -> list[Join] | None:
+        """Many-to-one joins leading from ``root`` to ``target`` (shortest), or None."""
+        if root == target:
+            return []
+        seen = {root}
+        todo: deque[tuple[str, list[Join]]] = deque([(root, [])])
+        while todo:
+            node, path = todo.popleft()
+            for join in self.joins:
+                if join.left == node and join.right not in seen:
+                    if join.right == target:
+                        return path + [join]
+                    seen.add(join.right)
+                    todo.append((join.right, path + [join]))
+        return None
+
+    def reachable(self, root: str, tables: set[str]) -> bool:
+        return all(self.join_path(root, t) is not None for t in tables)
+
+
+def load_model(path: str | Path) -> SemanticModel:
+    """Load and validate a semantic model YAML file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ModelError(f"cannot read semantic model {path}: {err}") from err
+    return model_from_dict(raw, str(path))
+
+
+def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
+    if not isinstance(raw, dict):
+        raise ModelError(f"{where}: expected a mapping at the top level")
+    tables: dict[str, Table] = {}
+    for alias, spec in (raw.get("tables") or {}).items():
+        database, _, name = str(spec["source"]).partition(".")
+        if not name:
+            raise ModelError(f"{where}: table {alias} source must be database.table")
+        part = spec.get("partition")
+        partition = None
+        if part:
+            partition = Partition(part["column"], part.get("format", "%Y-%m"), part["follows"])
+        tables[alias] = Table(alias, database, name, partition)
+    joins = []
+    for spec in raw.get("joins") or []:
+        left_col, right_col = spec["keys"] if isinstance(spec["keys"], list) else (spec["keys"], spec["keys"])
+        joins.append(Join(spec["from"], spec["to"], left_col, right_col))
+    metrics: dict[str, Metric] = {}
+    for name, spec in (raw.get("metrics") or {}).items():
+        ctx = f"{where}: metric {name}"
+        filt = spec.get("filter")
+        metric = Metric(
+            name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
+            sql=spec["sql"], expression=parse_snippet(spec["sql"], ctx),
+            time=ColumnRef.parse(spec["time"], ctx), roots=list(spec.get("roots") or []),
+            synonyms=[str(s) for s in spec.get("synonyms") or []], filter_sql=filt,
+            filter_expression=parse_snippet(filt, ctx) if filt else None,
+            filter_label=spec.get("filter_label", ""), format=spec.get("format", "number"),
+            additive=bool(spec.get("additive", False)),
+        )
+        if not metric.roots:
+            raise ModelError(f"{ctx}: needs at least one root table")
+        metrics[name] = metric
+    dimensions: dict[str, Dimension] = {}
+    for name, spec in (raw.get("dimensions") or {}).items():
+        ctx = f"{where}: dimension {name}"
+        dimensions[name] = Dimension(
+            name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
+            column=ColumnRef.parse(spec["column"], ctx),
+            synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
+            prefer_for_values=bool(spec.get("prefer_for_values", False)),
+        )
+    model = SemanticModel(raw.get("name", "model"), raw.get("description", ""), tables, joins,
+                          metrics, dimensions)
+    _validate(model, where)
+    return model
+
+
+def _validate(model: SemanticModel, where: str) -> None:
+    known = set(model.tables)
+    for join in model.joins:
+        for alias in (join.left, join.right):
+            if alias not in known:
+                raise ModelError(f"{where}: join uses unknown table {alias}")
+    for metric in model.metrics.values():
+        unknown = (metric.tables | set(metric.roots)) - known
+        if unknown:
+            raise ModelError(f"{where}: metric {metric.name} uses unknown tables {sorted(unknown)}")
+        if not any(model.reachable(root, metric.tables) for root in metric.roots):
+            raise ModelError(f"{where}: metric {metric.name}: no root reaches {sorted(metric.tables)}")
+    for dim in model.dimensions.values():
+        if dim.column.table not in known:
+            raise ModelError(f"{where}: dimension {dim.name} uses unknown table {dim.column.table}")
+

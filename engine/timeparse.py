@@ -1,0 +1,232 @@
+"""Time expressions in questions: ranges ("last quarter", "in March", "Q3 2024") and grains.
+
+Relative dates are resolved against an as-of date: "last N days" are the N days ending on it;
+"this week/month/quarter/year" run from the period's start through it; "last
+week/month/quarter/year" are the previous full calendar period (weeks start on Monday); a month
+or quarter named without a year is its latest occurrence that starts on or before the as-of date.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from engine.domain import DateRange
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+UNIT_ALIASES = {
+    "day": "day", "days": "day", "d": "day", "week": "week", "weeks": "week", "wk": "week",
+    "wks": "week", "month": "month", "months": "month", "mo": "month", "mos": "month",
+    "quarter": "quarter", "quarters": "quarter", "qtr": "quarter", "qtrs": "quarter",
+    "year": "year", "years": "year", "yr": "year", "yrs": "year", "y": "year",
+}
+_UNIT_RE = "|".join(sorted(UNIT_ALIASES, key=len, reverse=True))
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1}
+_NUM_RE = r"\d{1,3}|" + "|".join(NUMBER_WORDS)
+
+
+@dataclass
+class TimeParse:
+    range: DateRange | None
+    grain: str | None
+    text: str  # the question with the time words blanked out
+
+
+def _num(text: str) -> int:
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
+
+
+def period_start(day: dt.date, unit: str) -> dt.date:
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    if unit == "quarter":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def shift(day: dt.date, unit: str, n: int) -> dt.date:
+    """``day`` moved by ``n`` units (negative goes back)."""
+    if unit == "day":
+        return day + dt.timedelta(days=n)
+    if unit == "week":
+        return day + dt.timedelta(weeks=n)
+    if unit == "month":
+        return add_months(day, n)
+    if unit == "quarter":
+        return add_months(day, 3 * n)
+    return add_months(day, 12 * n)
+
+
+def period_end(start: dt.date, unit: str) -> dt.date:
+    return shift(start, unit, 1) - dt.timedelta(days=1)
+
+
+def _month_range(year: int, month: int, label: str) -> DateRange:
+    start = dt.date(year, month, 1)
+    return DateRange(start, period_end(start, "month"), label)
+
+
+def _quarter_range(year: int, quarter: int, label: str) -> DateRange:
+    start = dt.date(year, 3 * (quarter - 1) + 1, 1)
+    return DateRange(start, period_end(start, "quarter"), label)
+
+
+def _latest_month(as_of: dt.date, month: int) -> int:
+    return as_of.year if month <= as_of.month else as_of.year - 1
+
+
+def _latest_quarter(as_of: dt.date, quarter: int) -> int:
+    return as_of.year if 3 * (quarter - 1) + 1 <= as_of.month else as_of.year - 1
+
+
+def _point(text: str, as_of: dt.date) -> DateRange | None:
+    """A single named period: a date, a month (with or without year), a quarter or a year."""
+    text = text.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if m:
+        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        return DateRange(day, day, text)
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
+    if m:
+        return _month_range(int(m[1]), int(m[2]), text)
+    m = re.fullmatch(rf"({_MONTH_RE})\.?(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?)?,?(?:\s+(\d{{4}}))?", text)
+    if m:
+        month = MONTHS[m[1]]
+        year = int(m[3]) if m[3] else _latest_month(as_of, month)
+        if m[2]:
+            day = dt.date(year, month, int(m[2]))
+            return DateRange(day, day, text)
+        return _month_range(year, month, text)
+    m = re.fullmatch(r"q([1-4])(?:\s*(\d{4}))?|(\d{4})\s*q([1-4])", text)
+    if m:
+        quarter = int(m[1] or m[4])
+        year = int(m[2] or m[3]) if (m[2] or m[3]) else _latest_quarter(as_of, quarter)
+        return _quarter_range(year, quarter, text)
+    m = re.fullmatch(r"(?:fy\s*)?(\d{4})", text)
+    if m and 1990 <= int(m[1]) <= 2100:
+        year = int(m[1])
+        return DateRange(dt.date(year, 1, 1), dt.date(year, 12, 31), text)
+    if text in ("today", "yesterday"):
+        day = as_of if text == "today" else as_of - dt.timedelta(days=1)
+        return DateRange(day, day, text)
+    return None
+
+
+_POINT_RE = (rf"\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?"
+             rf"(?:\s+\d{{4}})?|q[1-4](?:\s*\d{{4}})?|\d{{4}}\s*q[1-4]|(?:fy\s*)?\d{{4}}|today|yesterday")
+
+_GRAIN_PATTERNS = [
+    (r"\b(?:daily|per day|by day|each day|day by day|by date|per date)\b", "day"),
+    (r"\b(?:weekly|per week|by week|each week|week over week|wow)\b", "week"),
+    (r"\b(?:monthly|per month|by month|each month|month over month|mom|month by month)\b", "month"),
+    (r"\b(?:quarterly|per quarter|by quarter|each quarter|by qtr|quarter over quarter|qoq)\b", "quarter"),
+    (r"\b(?:yearly|annually|annual|per year|by year|each year|year over year|yoy|by yr|per yr)\b", "year"),
+]
+_TREND_RE = r"\b(?:trend|trends|trending|over time|timeline|time series|evolution|history)\b"
+
+
+def parse_time(text: str, as_of: dt.date) -> TimeParse:
+    """Find the time range and grain in a lower-cased question."""
+    found: DateRange | None = None
+    grain: str | None = None
+
+    def take(pattern: str, build) -> None:  # noqa: ANN001 - small local helper
+        nonlocal text, found
+        if found is not None:
+            return
+        for m in re.finditer(pattern, text):
+            result = build(m)
+            if result is not None:
+                found = result
+                text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+                return
+
+    take(rf"\b(?:between|from)\s+({_POINT_RE})\s+(?:and|to|until|till|through|-)\s+({_POINT_RE})\b",
+         lambda m: _between(m, as_of))
+    take(rf"\b(?:since|from|after)\s+({_POINT_RE})\b",
+         lambda m: _since(m, as_of))
+    take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:last|past|previous|trailing|prior)\s+({_NUM_RE})\s+({_UNIT_RE})\b",
+         lambda m: _last_n(m, as_of))
+    take(r"\b(?:year|quarter|month|week)\s*to\s*date\b|\b(?:ytd|qtd|mtd|wtd)\b|\bso far this (?:year|quarter|month|week)\b",
+         lambda m: _to_date(m[0], as_of))
+    take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(this|current|last|previous|past|prior)\s+({_UNIT_RE})\b",
+         lambda m: _this_or_last(m, as_of))
+    take(rf"\b(?:in\s+|on\s+|during\s+|for\s+)?({_POINT_RE})\b", lambda m: _point(m[1], as_of))
+
+    for pattern, name in _GRAIN_PATTERNS:
+        m = re.search(pattern, text)
+        if m:
+            grain = name
+            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+            break
+    if grain is None:
+        m = re.search(_TREND_RE, text)
+        if m:
+            grain = _default_grain(found)
+            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+    return TimeParse(found, grain, text)
+
+
+def _default_grain(found: DateRange | None) -> str:
+    if found is None:
+        return "month"
+    days = (found.end - found.start).days + 1
+    if days <= 31:
+        return "day"
+    if days <= 92:
+        return "week"
+    return "month"
+
+
+def _between(m: re.Match[str], as_of: dt.date) -> DateRange | None:
+    first, second = _point(m[1], as_of), _point(m[2], as_of)
+    if first is None or second is None or second.end < first.start:
+        return None
+    return DateRange(first.start, second.end, m[0].strip())
+
+
+def _since(m: re.Match[str], as_of: dt.date) -> DateRange | None:
+    first = _point(m[1], as_of)
+    if first is None or first.start > as_of:
+        return None
+    return DateRange(first.start, as_of, m[0].strip())
+
+
+def _last_n(m: re.Match[str], as_of: dt.date) -> DateRange:
+    n, unit = _num(m[1]), UNIT_ALIASES[m[2]]
+    start = shift(as_of, unit, -n) + dt.timedelta(days=1)
+    return DateRange(start, as_of, f"last {n} {unit}s")
+
+
+def _to_date(words: str, as_of: dt.date) -> DateRange:
+    unit = {"y": "year", "q": "quarter", "m": "month", "w": "week"}[words.split()[-1][0]] \
+        if words.startswith("so far") else {"y": "year", "q": "quarter", "m": "month", "w": "week"}[words[0]]
+    return DateRange(period_start(as_of, unit), as_of, f"{unit} to date")
+
+
+def _this_or_last(m: re.Match[str], as_of: dt.date) -> DateRange:
+    which, unit = m[1], UNIT_ALIASES[m[2]]
+    if which in ("this", "current"):
+        return DateRange(period_start(as_of, unit), as_of, f"this {unit}")
+    start = period_start(shift(period_start(as_of, unit), unit, -1), unit)
+    return DateRange(start, period_end(start, unit), f"last {unit}")

@@ -1,0 +1,81 @@
+"""The words the bot knows, taken from the semantic model and the values in the lake.
+
+Questions and vocabulary are normalised the same way (lower case, simple singular forms), then
+matched longest phrase first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from engine.semantic_model import SemanticModel
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+|&|\$|%")
+MAX_PHRASE = 6
+
+
+def normalize_token(token: str) -> str:
+    if len(token) > 3 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """(normalised token, start, end) for each word of ``text``."""
+    text = text.lower().replace("\u2019", "'")
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        out.append((normalize_token(m.group(0)), m.start(), m.end()))
+    return out
+
+
+def phrase_key(text: str) -> tuple[str, ...]:
+    return tuple(t for t, _, _ in tokenize(text))
+
+
+@dataclass(frozen=True)
+class Sense:
+    """One meaning of a phrase: a metric, a dimension, or a value of a dimension."""
+
+    kind: str  # "metric" | "dimension" | "value"
+    name: str  # metric or dimension name
+    value: str | None = None
+
+
+@dataclass
+class Vocabulary:
+    senses: dict[tuple[str, ...], list[Sense]] = field(default_factory=dict)
+
+    def add(self, phrase: str, sense: Sense) -> None:
+        key = phrase_key(phrase)
+        if not key:
+            return
+        bucket = self.senses.setdefault(key, [])
+        if sense not in bucket:
+            bucket.append(sense)
+        if "&" in key:  # "home & kitchen" is also written "home and kitchen"
+            alt = tuple("and" if t == "&" else t for t in key)
+            alt_bucket = self.senses.setdefault(alt, [])
+            if sense not in alt_bucket:
+                alt_bucket.append(sense)
+
+    def words(self) -> set[str]:
+        return {w for key in self.senses for w in key}
+
+
+def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Vocabulary:
+    """Vocabulary of the model's metrics and dimensions and of the dimension ``values``."""
+    vocab = Vocabulary()
+    for metric in model.metrics.values():
+        for phrase in [metric.name.replace("_", " "), metric.label, *metric.synonyms]:
+            vocab.add(phrase, Sense("metric", metric.name))
+    for dim in model.dimensions.values():
+        for phrase in [dim.name.replace("_", " "), dim.label, *dim.synonyms]:
+            vocab.add(phrase, Sense("dimension", dim.name))
+    for dim_name, dim_values in values.items():
+        for value in dim_values:
+            vocab.add(value, Sense("value", dim_name, value))
+    return vocab
