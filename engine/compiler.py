@@ -169,7 +169,8 @@ class Compiler:
         if query.order and (query.dimensions or query.grain):
             return [exp.Ordered(this=first_metric, desc=query.order == "desc")]
         if query.grain:
-            return [exp.Ordered(this=exp.column(query.grain), desc=False)]
+            by_time = [exp.Ordered(this=exp.column(query.grain), desc=False)]
+            return by_time + ([exp.Ordered(this=first_metric, desc=True)] if query.dimensions else [])
         if query.dimensions:
             return [exp.Ordered(this=first_metric, desc=True)]
         return []

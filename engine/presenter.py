@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from engine.domain import ResultTable
 from engine.formatting import format_value
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
+
+
+def period_label(value: object, grain: str) -> str:
+    """A period start as people say it: "Mar 2025", "Q1 2025", "2025", "week of 3 Mar 2025"."""
+    if not isinstance(value, (dt.date, dt.datetime)):
+        return str(value)
+    if grain == "year":
+        return str(value.year)
+    if grain == "quarter":
+        return f"Q{(value.month - 1) // 3 + 1} {value.year}"
+    if grain == "month":
+        return value.strftime("%b %Y")
+    day = f"{value.day} {value.strftime('%b %Y')}"
+    return f"week of {day}" if grain == "week" else day
 
 
 def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
@@ -57,21 +73,33 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
                          for m in query.metrics[1:])
         return f"{head}: {fmt(values[0])}" + (f"; {rest}." if rest else ".")
     if query.grain and not query.dimensions:
-        periods = table.column(query.grain)
-        first, last = (periods[0], values[0]), (periods[-1], values[-1])
+        periods = [period_label(p, query.grain) for p in table.column(query.grain)]
+        if query.order:  # ranked periods: "top 3 months"
+            return f"{head}: {periods[0]} {'was lowest with' if query.order == 'asc' else 'led with'} {fmt(values[0])}."
         peak = max(zip(periods, values), key=lambda p: p[1] if p[1] is not None else float("-inf"))
-        return (f"{head}: from {fmt(first[1])} ({format_value(first[0])}) to {fmt(last[1])} "
-                f"({format_value(last[0])}), peaking at {fmt(peak[1])} ({format_value(peak[0])}).")
+        return (f"{head}: from {fmt(values[0])} in {periods[0]} to {fmt(values[-1])} in "
+                f"{periods[-1]}, peaking at {fmt(peak[1])} in {peak[0]}.")
     key = query.dimensions[0]
+    if query.grain:
+        totals: dict[object, float] = {}
+        for name, value in zip(table.column(key), values):
+            totals[name] = totals.get(name, 0.0) + (value or 0)
+        leader_name = max(totals, key=lambda k: totals[k])
+        periods = table.column(query.grain)
+        span = f"{period_label(min(periods), query.grain)} to {period_label(max(periods), query.grain)}"
+        if metric.additive:
+            return f"{head}: {leader_name} led with {fmt(totals[leader_name])} in total, {span}."
+        return f"{head}: {len(totals)} series over {len(set(periods))} periods, {span}."
     leader = table.rows[0]
     name = leader[table.columns.index(key)]
     value = leader[table.columns.index(metric.name)]
-    if query.grain:
-        return f"{head}: {table.row_count} rows."
     lowest = query.order == "asc"
     share = ""
     total = sum(v for v in values if v is not None)
     if metric.additive and total and not query.limit and value is not None:
         share = f" ({value / total:.0%})"
-    verb = "was lowest with" if lowest else "led with"
+    if metric.additive:
+        verb = "was lowest with" if lowest else "led with"
+    else:
+        verb = "was lowest at" if lowest else "was highest at"
     return f"{head}: {name} {verb} {fmt(value)}{share}."

@@ -1,0 +1,59 @@
+"""IdentityResolver port from a local YAML file, or everyone as a local analyst when there is none.
+
+File format::
+
+    groups:
+      analysts: {role_arn: "arn:aws:iam::123456789012:role/analyst", tables: ["*"]}
+      support:  {tables: [support.tickets, sales.customers]}
+    users:
+      ana@example.com: {groups: [analysts], aliases: [U012ABC]}   # aliases: chat user ids
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from engine.domain import Principal
+from engine.errors import Refused
+
+
+class OpenLocalIdentity:
+    """The embedded default: every chat user is a local analyst who may read the whole local lake."""
+
+    def resolve(self, platform: str, user_id: str, email: str | None = None) -> Principal:
+        return Principal(user_id=f"{platform}:{user_id}", email=email or f"{user_id}@localhost",
+                         groups=("analysts",))
+
+
+class FileIdentity:
+    """Users, groups, roles and readable tables from a YAML file; unknown users are refused."""
+
+    def __init__(self, path: str | Path) -> None:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        self.groups: dict[str, dict] = raw.get("groups") or {}
+        self.users: dict[str, dict] = {}
+        for email, spec in (raw.get("users") or {}).items():
+            spec = spec or {}
+            entry = {"email": str(email).lower(), "groups": list(spec.get("groups") or [])}
+            self.users[str(email).lower()] = entry
+            for alias in spec.get("aliases") or []:
+                self.users[str(alias).lower()] = entry
+
+    def resolve(self, platform: str, user_id: str, email: str | None = None) -> Principal:
+        entry = self.users.get((email or "").lower()) or self.users.get(user_id.lower())
+        if entry is None:
+            raise Refused("I don't know you yet, so I can't run queries for you. Ask your data team "
+                          "to add you to the bot's identity file.")
+        roles = [self.groups.get(g, {}).get("role_arn") for g in entry["groups"]]
+        tables: set[str] = set()
+        everything = False
+        for group in entry["groups"]:
+            for table in self.groups.get(group, {}).get("tables") or []:
+                if table == "*":
+                    everything = True
+                tables.add(str(table).lower())
+        return Principal(user_id=f"{platform}:{user_id}", email=entry["email"],
+                         groups=tuple(entry["groups"]), role_arn=next((r for r in roles if r), None),
+                         allowed_tables=None if everything else frozenset(tables))

@@ -1,0 +1,1 @@
+"""Terminal adapter: renders Answers as text and JSON for the command line and the demo."""

@@ -1,0 +1,151 @@
+"""The `athena-bot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from adapters.local.sample_lake import build_sample_lake
+from adapters.local.sqlite_store import SQLiteConversationStore
+from adapters.terminal.poster import chart_file_name
+from adapters.terminal.render import answer_record, render_text
+from bot.bootstrap import LakeMissing, build_local, ensure_sample_lake
+from bot.settings import Settings
+from engine.domain import Answer, ReplyTarget
+from engine.errors import ModelError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from err
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="athena-bot", description="Ask questions about company data.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    lake = sub.add_parser("sample-lake", help="build the deterministic sample lake")
+    lake.add_argument("--lake", required=True, help="folder to write the lake to")
+    lake.add_argument("--scale", type=float, default=1.0, help="1 = ~150k orders (default)")
+    lake.add_argument("--seed", type=int, default=42)
+
+    ask = sub.add_parser("ask", help="answer a question (or jsonl questions from stdin with '-')")
+    ask.add_argument("question", help="the question, or '-' to read jsonl from stdin")
+    ask.add_argument("--lake", help="lake folder (default: $ATHENA_BOT_LAKE, then .athena-bot/lake)")
+    ask.add_argument("--as-of", type=_date, help="the date 'today' means (default: today)")
+    ask.add_argument("--format", choices=["text", "json", "jsonl"], default="text")
+    ask.add_argument("--charts-dir", type=Path, help="where chart PNGs go (default .athena-bot/charts)")
+    ask.add_argument("--no-chart", action="store_true", help="do not render charts")
+
+    demo = sub.add_parser("demo", help="build the sample lake if needed and run example questions")
+    demo.add_argument("--lake")
+    demo.add_argument("--scale", type=float, default=1.0)
+
+    catalog = sub.add_parser("catalog", help="list the lake's tables and columns")
+    catalog.add_argument("--lake")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env().with_lake(getattr(args, "lake", None))
+    except ValueError as err:
+        print(f"athena-bot: bad configuration: {err}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "sample-lake":
+            summary = build_sample_lake(Path(args.lake), scale=args.scale, seed=args.seed)
+            for table, rows in summary.rows.items():
+                print(f"{table:22} {rows:>9,} rows")
+            print(f"Sample lake written to {summary.path}")
+            return 0
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(settings, scale=args.scale)
+        if args.command == "catalog":
+            return _catalog(settings)
+        return _ask(args, settings, sys.stdin, sys.stdout)
+    except (LakeMissing, ModelError) as err:
+        print(f"athena-bot: {err}", file=sys.stderr)
+        return 2
+
+
+def _catalog(settings: Settings) -> int:
+    ensure_sample_lake(settings)
+    app = build_local(settings, charts=False)
+    for table in app.catalog.tables():
+        parts = f"  partitioned by {', '.join(table.partition_keys)}" if table.partition_keys else ""
+        print(f"{table.qualified_name}{parts}")
+        for column in table.columns:
+            print(f"    {column.name:16} {column.type}")
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    ensure_sample_lake(settings)
+    as_of = args.as_of or settings.as_of
+    charts = not args.no_chart and args.format != "jsonl"
+    app = build_local(settings, conversations=SQLiteConversationStore(":memory:"), charts=charts)
+    principal = app.identity.resolve("cli", "cli-user")
+    charts_dir = args.charts_dir or settings.charts_dir
+
+    if args.format == "jsonl":
+        if args.question != "-":
+            print("athena-bot: --format jsonl reads questions from stdin; pass '-'", file=sys.stderr)
+            return 2
+        for number, line in enumerate(stdin, start=1):
+            if not line.strip():
+                continue
+            stdout.write(json.dumps(_jsonl_answer(app, principal, line, number, as_of)) + "\n")
+            stdout.flush()
+        return 0
+
+    question = stdin.read().strip() if args.question == "-" else args.question
+    answer = app.engine.ask(question, principal, as_of, charts=charts)
+    chart_path = _save_chart(answer, charts_dir)
+    if args.format == "json":
+        record = answer_record(answer)
+        record.update({"summary": answer.message if answer.status == "answered" else None,
+                       "chart": chart_path, "options": answer.options,
+                       "elapsed_ms": round(answer.elapsed_ms or 0, 1)})
+        stdout.write(json.dumps(record, indent=2) + "\n")
+    else:
+        stdout.write(render_text(answer, chart_path) + "\n")
+    return 0 if answer.status in ("answered", "clarify") else 1
+
+
+def _jsonl_answer(app, principal, line: str, number: int, default_as_of: dt.date | None) -> dict:  # noqa: ANN001
+    try:
+        request = json.loads(line)
+        if not isinstance(request, dict) or not isinstance(request.get("question"), str):
+            raise ValueError("expected an object with a string \"question\"")
+        as_of = _date(request["as_of"]) if request.get("as_of") else default_as_of
+        conversation = request.get("conversation")
+    except (ValueError, argparse.ArgumentTypeError) as err:
+        answer = Answer(status="error", question=line.strip()[:200],
+                        message=f"Line {number} is not a valid request: {err}")
+        return answer_record(answer)
+    answer = app.engine.ask(request["question"], principal, as_of,
+                            conversation_id=str(conversation) if conversation else None, charts=False)
+    return answer_record(answer)
+
+
+def _save_chart(answer: Answer, charts_dir: Path) -> str | None:
+    if not answer.chart_png:
+        return None
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    path = charts_dir / chart_file_name(ReplyTarget("cli", "cli"), answer)
+    path.write_bytes(answer.chart_png)
+    return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
