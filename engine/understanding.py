@@ -203,8 +203,15 @@ class Understanding:
 
     # -- resolving mentions -------------------------------------------------------------------
     def _metrics(self, mentions: list[_Mention], ranked: bool, has_limit: bool) -> list[str]:
-        metrics = list(dict.fromkeys(
-            s.name for m in mentions if all(x.kind == "metric" for x in m.senses) for s in m.senses))
+        plain = [m for m in mentions if all(x.kind == "metric" for x in m.senses)]
+        if len(plain) > 1:
+            # "CSAT for billing tickets", "AOV of online orders": a count metric right after a
+            # value names what the value filters, when another metric is what is asked for.
+            values_end = {m.end for m in mentions if any(s.kind == "value" for s in m.senses)}
+            nouns = [m for m in plain if m.start in values_end]
+            if len(nouns) < len(plain):
+                plain = [m for m in plain if m not in nouns]
+        metrics = list(dict.fromkeys(s.name for m in plain for s in m.senses))
         for m in mentions:
             kinds = {s.kind for s in m.senses}
             if "metric" in kinds and kinds != {"metric"}:

@@ -1,0 +1,144 @@
+"""Benchmarks on the embedded default, at scale 1 unless told otherwise.
+
+- warm question -> answer (with chart) through the engine, median/p90/p99
+- SQL generation (understand + compile) per dev-set question, median/p99
+- chart rendering per chart kind
+- queue + worker throughput on the local stack (jobs per second)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from adapters.local.sqlite_queue import SQLiteQueue
+from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteProcessedJobs
+from bot.bootstrap import build_local, ensure_sample_lake
+from bot.settings import Settings
+from charts.choose import choose_chart
+from charts.render import render_png
+from engine.domain import LOCAL_ANALYST, ReplyTarget
+from engine.jobs import AskJob, encode_job
+from engine.worker import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2025, 12, 31)
+ASK_QUESTIONS = [
+    "revenue by region last quarter", "top 10 products by revenue this year",
+    "monthly revenue in 2025", "orders by channel in 2024", "return rate by category this year",
+    "tickets by priority last month", "average order value by segment in 2025",
+    "weekly revenue last 90 days", "gross margin by brand for electronics in 2025",
+    "csat by ticket channel this year",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def line(name: str, values_ms: list[float]) -> str:
+    return (f"{name:44} n={len(values_ms):4}  median {statistics.median(values_ms):8.2f} ms  "
+            f"p90 {pct(values_ms, 0.9):8.2f} ms  p99 {pct(values_ms, 0.99):8.2f} ms")
+
+
+def bench_ask(app, rounds: int) -> list[float]:  # noqa: ANN001
+    for q in ASK_QUESTIONS:  # warm-up: imports, caches, first chart
+        app.engine.ask(q, LOCAL_ANALYST, AS_OF)
+    times = []
+    for _ in range(rounds):
+        for q in ASK_QUESTIONS:
+            answer = app.engine.ask(q, LOCAL_ANALYST, AS_OF)
+            assert answer.status == "answered", (q, answer.message)
+            times.append(answer.elapsed_ms)
+    return times
+
+
+def bench_sql_generation(app, rounds: int) -> list[float]:  # noqa: ANN001
+    dev = yaml.safe_load((ROOT / "tests" / "dev_set" / "questions.yaml").read_text())
+    questions = [q["question"] for q in dev["questions"]
+                 if q.get("expect", "answered") == "answered" and not q.get("conversation")]
+    as_of = dt.date.fromisoformat(dev["as_of"])
+    app.engine.understanding  # noqa: B018 - load dimension values before timing
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            started = time.perf_counter()
+            app.engine.plan(q, as_of)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def bench_charts(app, rounds: int) -> dict[str, list[float]]:  # noqa: ANN001
+    samples = {"line (12 months)": "monthly revenue in 2025",
+               "line (365 days)": "daily revenue in 2025",
+               "bar (6 categories)": "revenue by category in 2025",
+               "hbar (25 products)": "top 25 products by revenue in 2025"}
+    out: dict[str, list[float]] = {}
+    for name, q in samples.items():
+        answer = app.engine.ask(q, LOCAL_ANALYST, AS_OF, charts=False)
+        spec = choose_chart(answer.table, q)
+        render_png(spec, answer.table)
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            render_png(spec, answer.table)
+            times.append((time.perf_counter() - started) * 1000)
+        out[name] = times
+    return out
+
+
+class _NullPoster:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def post(self, target, answer) -> None:  # noqa: ANN001
+        self.count += 1
+
+
+def bench_worker(app, jobs: int) -> tuple[float, float]:  # noqa: ANN001
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / "state.sqlite"
+        queue = SQLiteQueue(state)
+        poster = _NullPoster()
+        worker = Worker(queue, app.engine, poster, SQLiteProcessedJobs(state), default_as_of=AS_OF)
+        for i in range(jobs):
+            question = ASK_QUESTIONS[i % len(ASK_QUESTIONS)]
+            queue.send(encode_job(AskJob(question, LOCAL_ANALYST, ReplyTarget("bench", "c", str(i)))))
+        started = time.perf_counter()
+        while worker.run_once(max_messages=10):
+            pass
+        elapsed = time.perf_counter() - started
+        assert poster.count == jobs
+        return jobs / elapsed, elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--lake", help="lake folder (default: the configured lake, built at --scale)")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env().with_lake(args.lake)
+    ensure_sample_lake(settings, args.scale)
+    app = build_local(settings, conversations=SQLiteConversationStore(":memory:"))
+    orders = app.engine.executor.execute("SELECT count(*) FROM sales.orders", LOCAL_ANALYST, 1).rows[0][0]
+    print(f"lake {settings.lake} ({orders:,} orders), python {sys.version.split()[0]}")
+    print(line("warm question -> answer with chart", bench_ask(app, args.rounds)))
+    print(line("SQL generation (understand + compile)", bench_sql_generation(app, args.rounds)))
+    for name, times in bench_charts(app, max(3, args.rounds * 2)).items():
+        print(line(f"chart render: {name}", times))
+    rate, elapsed = bench_worker(app, 50)
+    print(f"{'queue + worker throughput (50 jobs, 1 worker)':44} {rate:6.1f} jobs/s  ({elapsed:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

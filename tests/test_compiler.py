@@ -1,0 +1,76 @@
+"""SQL compilation: joins, filters, partition pruning, Athena dialect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.bootstrap import LocalApp
+from engine.compiler import to_athena_sql
+from engine.domain import DateRange
+from engine.semantic_query import SemanticQuery, ValueFilter
+
+
+def compile_sql(app: LocalApp, query: SemanticQuery) -> str:
+    return app.engine.compiler.compile(query).sql
+
+
+def test_partition_predicates_on_every_partitioned_fact_table(app: LocalApp) -> None:
+    rng = DateRange(dt.date(2024, 3, 5), dt.date(2024, 5, 1), "")
+    sql = compile_sql(app, SemanticQuery(["revenue"], time_range=rng))
+    assert "order_items.month BETWEEN '2024-03' AND '2024-05'" in sql
+    assert "orders.month BETWEEN '2024-03' AND '2024-05'" in sql
+    assert "orders.order_ts >= CAST('2024-03-05 00:00:00' AS TIMESTAMP)" in sql
+    assert "orders.order_ts < CAST('2024-05-02 00:00:00' AS TIMESTAMP)" in sql
+    tickets = compile_sql(app, SemanticQuery(["tickets"], time_range=rng))
+    assert "tickets.month BETWEEN '2024-03' AND '2024-05'" in tickets
+
+
+def test_date_time_column_uses_date_literals_and_no_partition(app: LocalApp) -> None:
+    rng = DateRange(dt.date(2024, 1, 1), dt.date(2024, 12, 31), "")
+    sql = compile_sql(app, SemanticQuery(["customers"], time_range=rng))
+    assert "customers.signup_date BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-12-31' AS DATE)" in sql
+    assert "month" not in sql
+
+
+def test_no_time_range_no_partition_predicate(app: LocalApp) -> None:
+    assert "month" not in compile_sql(app, SemanticQuery(["orders"], dimensions=["sales_channel"]))
+
+
+def test_metrics_with_different_filters_use_filter_clauses(app: LocalApp) -> None:
+    compiled = app.engine.compiler.compile(SemanticQuery(["revenue", "orders"], dimensions=["region"]))
+    sql = to_athena_sql(compiled.expression, pretty=False)
+    assert "SUM(order_items.net_amount) FILTER(WHERE orders.status = 'completed') AS revenue" in sql
+    assert "COUNT(DISTINCT orders.order_id) AS orders" in sql
+    assert "WHERE" not in sql.split("FROM", 1)[1]
+
+
+def test_shared_filter_goes_to_where(app: LocalApp) -> None:
+    sql = compile_sql(app, SemanticQuery(["revenue", "units_sold"]))
+    assert "FILTER" not in sql and "WHERE\n  orders.status = 'completed'" in sql
+
+
+def test_joins_only_what_is_needed(app: LocalApp) -> None:
+    sql = compile_sql(app, SemanticQuery(["orders"], dimensions=["sales_channel"]))
+    assert "JOIN" not in sql and "FROM sales.orders AS orders" in sql
+    sql = compile_sql(app, SemanticQuery(["orders"], dimensions=["category"]))
+    assert "FROM sales.order_items AS order_items" in sql and "JOIN sales.products AS products" in sql
+
+
+def test_value_filters_are_literals(app: LocalApp) -> None:
+    sql = compile_sql(app, SemanticQuery(["revenue"], filters=[
+        ValueFilter("category", ["Home & Kitchen", "Books"]), ValueFilter("region", ["EMEA"], True)]))
+    assert "products.category IN ('Home & Kitchen', 'Books')" in sql
+    assert "customers.region <> 'EMEA'" in sql
+
+
+def test_ranking_order_and_limit(app: LocalApp) -> None:
+    sql = compile_sql(app, SemanticQuery(["revenue"], dimensions=["product"], order="asc", limit=3))
+    assert sql.endswith("ORDER BY\n  revenue ASC\nLIMIT 3")
+
+
+def test_compiled_sql_passes_the_guard(app: LocalApp) -> None:
+    from engine.domain import LOCAL_ANALYST
+
+    for metric in app.model.metrics:
+        sql = compile_sql(app, SemanticQuery([metric], grain="month"))
+        app.engine.guard.check(sql, LOCAL_ANALYST)

@@ -1,0 +1,121 @@
+"""Understanding: metrics, dimensions, values, rankings, honesty (clarify and refuse)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.bootstrap import LocalApp
+from engine.errors import NeedsClarification, Refused
+from engine.semantic_query import SemanticQuery, ValueFilter
+
+AS_OF = dt.date(2025, 6, 15)
+
+
+def understand(app: LocalApp, question: str, previous: SemanticQuery | None = None) -> SemanticQuery:
+    return app.engine.understanding.understand(question, AS_OF, previous)
+
+
+def test_synonyms_and_plurals(app: LocalApp) -> None:
+    assert understand(app, "turnover by categories").metrics == ["revenue"]
+    assert understand(app, "net sales per country").dimensions == ["country"]
+    assert understand(app, "profit by brand").metrics == ["gross_margin"]
+    assert understand(app, "aov").metrics == ["average_order_value"]
+
+
+def test_values_match_case_insensitively_and_multiword(app: LocalApp) -> None:
+    q = understand(app, "revenue for HOME AND KITCHEN and paypal")
+    assert ValueFilter("category", ["Home & Kitchen"]) in q.filters
+    assert ValueFilter("payment_method", ["PayPal"]) in q.filters
+
+
+def test_exclusion(app: LocalApp) -> None:
+    q = understand(app, "revenue by category excluding books")
+    assert q.filters == [ValueFilter("category", ["Books"], negate=True)]
+    assert q.dimensions == ["category"]
+
+
+def test_channel_resolves_by_what_is_measured(app: LocalApp) -> None:
+    assert understand(app, "revenue by channel").dimensions == ["sales_channel"]
+    assert understand(app, "tickets by channel").dimensions == ["ticket_channel"]
+    assert understand(app, "orders by status").dimensions == ["order_status"]
+    assert understand(app, "tickets by status").dimensions == ["ticket_status"]
+
+
+def test_phone_value_depends_on_metric(app: LocalApp) -> None:
+    assert understand(app, "tickets by phone").filters == [ValueFilter("ticket_channel", ["Phone"])]
+    assert understand(app, "revenue from phones").filters == [ValueFilter("subcategory", ["Phones"])]
+
+
+def test_region_values_mean_customer_region(app: LocalApp) -> None:
+    assert understand(app, "revenue in emea").filters == [ValueFilter("region", ["EMEA"])]
+    q = understand(app, "orders by store region")
+    assert q.dimensions == ["store_region"]
+
+
+def test_store_word_as_dimension_or_channel_value(app: LocalApp) -> None:
+    assert understand(app, "revenue by store").dimensions == ["store"]
+    q = understand(app, "revenue in store channel")
+    assert q.filters == [ValueFilter("sales_channel", ["Store"])] and q.dimensions == []
+
+
+def test_rankings(app: LocalApp) -> None:
+    q = understand(app, "top 5 products by revenue")
+    assert (q.dimensions, q.order, q.limit) == (["product"], "desc", 5)
+    q = understand(app, "bottom three brands by units sold")
+    assert (q.dimensions, q.order, q.limit) == (["brand"], "asc", 3)
+    q = understand(app, "which country has the lowest return rate")
+    assert (q.metrics, q.dimensions, q.order, q.limit) == (["return_rate"], ["country"], "asc", 1)
+    q = understand(app, "best selling categories")
+    assert (q.metrics, q.dimensions, q.order) == (["revenue"], ["category"], "desc")
+
+
+def test_customers_is_a_metric_or_a_dimension(app: LocalApp) -> None:
+    assert understand(app, "how many customers in emea").metrics == ["customers"]
+    q = understand(app, "top 10 customers by revenue")
+    assert q.metrics == ["revenue"] and q.dimensions == ["customer"]
+
+
+@pytest.mark.parametrize("question", [
+    "delete all cancelled orders", "DROP TABLE sales.orders", "truncate support.tickets",
+    "update orders set status = 'completed'", "insert into sales.orders values (1)",
+    "revenue by region; drop table sales.orders", "please remove the test customers",
+    "alter table sales.orders add column x int", "create table x as select 1",
+])
+def test_requests_to_change_data_are_refused(app: LocalApp, question: str) -> None:
+    with pytest.raises(Refused):
+        understand(app, question)
+
+
+def test_unknown_words_are_named_with_suggestions(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "reveune by categroy")
+    assert '"reveune"' in str(err.value) and "revenue" in err.value.options
+    assert "category" in err.value.options
+
+
+def test_no_metric_asks_which(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "by region")
+    assert "Which measure" in str(err.value) and "Revenue" in err.value.options
+
+
+def test_incompatible_combinations_ask(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification):
+        understand(app, "revenue and tickets")
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "tickets by brand")
+    assert "can't be broken down by brand" in str(err.value)
+
+
+def test_follow_up_refines_previous(app: LocalApp) -> None:
+    first = understand(app, "revenue by region in 2024")
+    second = understand(app, "and for 2023?", first)
+    assert second.metrics == ["revenue"] and second.dimensions == ["region"]
+    assert second.time_range.start == dt.date(2023, 1, 1)
+    third = understand(app, "only mobile", second)
+    assert third.filters == [ValueFilter("sales_channel", ["Mobile"])]
+    assert third.time_range == second.time_range
+    fourth = understand(app, "by month", third)
+    assert fourth.grain == "month"
