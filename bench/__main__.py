@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from adapters.local.sqlite_queue import SQLiteQueue
-from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteProcessedJobs
+from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
 from bot.bootstrap import build_local, ensure_sample_lake
 from bot.settings import Settings
 from charts.choose import choose_chart
@@ -108,7 +108,7 @@ def bench_worker(app, jobs: int) -> tuple[float, float]:  # noqa: ANN001
         state = Path(tmp) / "state.sqlite"
         queue = SQLiteQueue(state)
         poster = _NullPoster()
-        worker = Worker(queue, app.engine, poster, SQLiteProcessedJobs(state), default_as_of=AS_OF)
+        worker = Worker(queue, app.engine, poster, SQLiteIdempotency(state), default_as_of=AS_OF)
         for i in range(jobs):
             question = ASK_QUESTIONS[i % len(ASK_QUESTIONS)]
             queue.send(encode_job(AskJob(question, LOCAL_ANALYST, ReplyTarget("bench", "c", str(i)))))

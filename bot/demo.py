@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from adapters.local.sqlite_queue import SQLiteQueue
-from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteProcessedJobs
+from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
 from adapters.terminal.poster import ConsolePoster
 from bot.bootstrap import build_local, ensure_sample_lake
 from bot.settings import Settings
@@ -42,7 +42,7 @@ def run_demo(settings: Settings, scale: float = 1.0, out=sys.stdout) -> int:  # 
     app = build_local(settings, conversations=SQLiteConversationStore(state))
     queue = SQLiteQueue(state, name="demo-jobs", max_receives=settings.max_receives)
     poster = ConsolePoster(settings.charts_dir, out)
-    worker = Worker(queue, app.engine, poster, SQLiteProcessedJobs(state),
+    worker = Worker(queue, app.engine, poster, SQLiteIdempotency(state),
                     max_receives=settings.max_receives, default_as_of=as_of)
     principal = app.identity.resolve("demo", "demo-user", "analyst@example.com")
 

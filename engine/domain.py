@@ -90,3 +90,5 @@ class Answer:
     column_formats: dict[str, str] = field(default_factory=dict)
     options: list[str] = field(default_factory=list)
     elapsed_ms: float | None = None
+    footer: str | None = None  # e.g. data scanned and its cost
+    download_url: str | None = None  # the full result as CSV, when the table was truncated

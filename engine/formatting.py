@@ -37,3 +37,13 @@ def format_value(value: Any, kind: str = "number", compact: bool = False) -> str
     if kind == "decimal":
         return f"{value:,.2f}"
     return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def format_bytes(count: int) -> str:
+    """1536 -> "1.5 KB"; decimal units, as Athena bills."""
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"

@@ -71,3 +71,52 @@ def decode_job(body: str) -> AskJob:
         )
     except (KeyError, TypeError, ValueError) as err:
         raise JobFormatError(f"ask job is missing or has a bad field: {err}") from err
+
+
+@dataclass
+class QueryCheck:
+    """Look at query ``execution_id`` again: the delayed re-check that covers a lost event."""
+
+    execution_id: str
+    job_id: str
+
+    type = "query_check"
+
+
+@dataclass
+class QueryEvent:
+    """Athena's "Query State Change" event, routed by EventBridge to the queue."""
+
+    execution_id: str
+    state: str
+
+
+def encode_check(check: QueryCheck) -> str:
+    return json.dumps({"type": check.type, "version": VERSION, "execution_id": check.execution_id,
+                       "job_id": check.job_id}, separators=(",", ":"))
+
+
+def decode_message(body: str) -> AskJob | QueryCheck | QueryEvent:
+    """Any message the worker understands: an ask job, a re-check, or an Athena state change."""
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as err:
+        raise JobFormatError(f"message is not JSON: {err}") from err
+    if isinstance(data, dict) and data.get("source") == "aws.athena":
+        detail = data.get("detail") or {}
+        if data.get("detail-type") != "Athena Query State Change" or "queryExecutionId" not in detail:
+            raise JobFormatError(f"unexpected Athena event {data.get('detail-type')!r}")
+        return QueryEvent(str(detail["queryExecutionId"]), str(detail.get("currentState", "")))
+    if isinstance(data, dict) and data.get("type") == QueryCheck.type:
+        if data.get("version") != VERSION:
+            raise JobFormatError(f"unsupported query_check version {data.get('version')!r}")
+        return QueryCheck(str(data["execution_id"]), str(data["job_id"]))
+    return decode_job(body)
+
+
+def job_to_dict(job: AskJob) -> dict[str, Any]:
+    return json.loads(encode_job(job))
+
+
+def job_from_dict(data: dict[str, Any]) -> AskJob:
+    return decode_job(json.dumps(data))

@@ -6,6 +6,8 @@ production); ``bot/bootstrap.py`` is the only place that chooses which.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,18 +83,6 @@ class ReplyPoster(Protocol):
     def post(self, target: ReplyTarget, answer: Answer) -> None: ...
 
 
-class ProcessedJobs(Protocol):
-    """Remembers finished job ids so a redelivered job never answers twice."""
-
-    def claim(self, job_id: str) -> bool:
-        """True if this job was not finished before (the caller should do it)."""
-        ...
-
-    def finish(self, job_id: str) -> None: ...
-
-    def release(self, job_id: str) -> None: ...
-
-
 class ConversationStore(Protocol):
     """Per-thread state, so follow-up questions can refine the previous one."""
 
@@ -105,3 +95,66 @@ class IdentityResolver(Protocol):
     """Maps a chat user to a Principal, or raises Refused for unknown users."""
 
     def resolve(self, platform: str, user_id: str, email: str | None = None) -> Principal: ...
+
+
+@dataclass(frozen=True)
+class QueryState:
+    """Where an asynchronous query is: QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED."""
+
+    state: str
+    reason: str = ""
+    bytes_scanned: int = 0
+    engine_ms: int = 0
+    reused: bool = False
+    output_location: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+class AsyncExecutor(Protocol):
+    """An engine that runs queries asynchronously (Athena): start now, finish on an event."""
+
+    asynchronous: bool  # True
+
+    def start(self, athena_sql: str, principal: Principal, token: str) -> str: ...
+
+    def status(self, execution_id: str, principal: Principal) -> QueryState: ...
+
+    def fetch(self, execution_id: str, principal: Principal, max_rows: int) -> tuple[ResultTable, str | None]:
+        """The result (truncated to ``max_rows``) and a download link to the full CSV, if any."""
+        ...
+
+    def stop(self, execution_id: str, principal: Principal) -> None: ...
+
+
+class PendingQueries(Protocol):
+    """Jobs waiting for their query to finish, by query execution id."""
+
+    def save(self, execution_id: str, record: dict[str, Any]) -> None: ...
+
+    def get(self, execution_id: str) -> dict[str, Any] | None: ...
+
+    def delete(self, execution_id: str) -> None: ...
+
+
+class AlreadyInProgress(Exception):
+    """Another worker is doing this step right now; try again later."""
+
+
+class IdempotentRunner(Protocol):
+    """Runs a step at most once per key; a repeat returns the first run's result without running."""
+
+    def run(self, key: str, step: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+
+
+class Observer(Protocol):
+    """Logs, metrics and traces for the worker (Powertools on AWS, plain logging locally)."""
+
+    def job_started(self, job_id: str) -> None: ...
+
+    def stage(self, name: str) -> AbstractContextManager[None]: ...
+
+    def answered(self, status: str, latency_ms: float, query_ms: float | None,
+                 bytes_scanned: int | None) -> None: ...

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.compiler import Compiler, to_athena_sql
 from engine.domain import Answer, Principal, ResultTable
-from engine.errors import BotError
+from engine.errors import BotError, ExecutionFailed
 from engine.guard import SqlGuard
-from engine.ports import Catalog, ConversationStore, Executor, schema_of
+from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, schema_of
 from engine.presenter import column_formats, column_labels, describe_query, summarize
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
@@ -34,13 +34,40 @@ class Plan:
     sql: str
 
 
+@dataclass
+class Prepared:
+    """A question ready to run: guarded Athena SQL plus what is needed to present the result."""
+
+    question: str
+    query: SemanticQuery
+    sql: str
+    conversation_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "query": self.query.to_dict(), "sql": self.sql,
+                "conversation_id": self.conversation_id}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Prepared":
+        return cls(data["question"], SemanticQuery.from_dict(data["query"]), data["sql"],
+                   data.get("conversation_id"))
+
+
+def failure_answer(question: str, err: BotError, sql: str | None = None,
+                   elapsed_ms: float | None = None) -> Answer:
+    """The answer for a refusal, a clarification or a failure: a readable message, never silence."""
+    return Answer(status=err.status, question=question, message=str(err), sql=sql,
+                  options=list(getattr(err, "options", [])), elapsed_ms=elapsed_ms)
+
+
 class QueryEngine:
     """Answers questions for a principal against one semantic model, catalog and executor."""
 
-    def __init__(self, model: SemanticModel, catalog: Catalog, executor: Executor, *,
+    def __init__(self, model: SemanticModel, catalog: Catalog, executor: Executor | AsyncExecutor, *,
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000,
-                 system_principal: Principal | None = None) -> None:
+                 system_principal: Principal | None = None,
+                 values: dict[str, list[str]] | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -49,6 +76,7 @@ class QueryEngine:
         self.default_metric = default_metric
         self.max_rows = max_rows
         self.system_principal = system_principal or Principal("system", "system@localhost")
+        self._values = values
         schema = schema_of(catalog)
         self.guard = SqlGuard(schema, max_rows=max_rows)
         column_types = {f"{alias}.{col}": ctype for alias, t in model.tables.items()
@@ -57,10 +85,16 @@ class QueryEngine:
         self._understanding: Understanding | None = None
 
     @property
+    def asynchronous(self) -> bool:
+        return bool(getattr(self.executor, "asynchronous", False))
+
+    @property
     def understanding(self) -> Understanding:
         """Built on first use: it needs the dimension values, read from the data once."""
         if self._understanding is None:
-            values = dimension_values(self.model, self.executor, self.system_principal)
+            values = self._values
+            if values is None:
+                values = dimension_values(self.model, self.executor, self.system_principal)  # type: ignore[arg-type]
             self._understanding = Understanding(self.model, values, self.default_metric)
         return self._understanding
 
@@ -69,34 +103,45 @@ class QueryEngine:
         query = self.understanding.understand(question, as_of, previous)
         return Plan(query, self.compiler.compile(query).sql)
 
-    def ask(self, question: str, principal: Principal, as_of: dt.date | None = None,
-            conversation_id: str | None = None, charts: bool = True) -> Answer:
-        """Answer one question; every refusal or failure comes back as an Answer with a message."""
-        started = time.perf_counter()
-        as_of = as_of or dt.date.today()
-        previous = self._previous(conversation_id)
-        sql: str | None = None
-        try:
-            plan = self.plan(question, as_of, previous)
-            sql = plan.sql
-            guarded = self.guard.check(plan.sql, principal)
-            sql = to_athena_sql(guarded)
-            table = self.executor.execute(sql, principal, self.max_rows)
-        except BotError as err:
-            return Answer(status=err.status, question=question, message=str(err), sql=sql,
-                          options=list(getattr(err, "options", [])),
-                          elapsed_ms=(time.perf_counter() - started) * 1000)
-        if conversation_id and self.conversations is not None:
-            self.conversations.save(conversation_id, {"query": plan.query.to_dict()})
-        labels = column_labels(plan.query, self.model)
-        formats = column_formats(plan.query, self.model)
-        answer = Answer(status="answered", question=question,
-                        message=summarize(plan.query, self.model, table), sql=sql, table=table,
-                        column_labels=labels, column_formats=formats)
+    def prepare(self, question: str, principal: Principal, as_of: dt.date | None = None,
+                conversation_id: str | None = None) -> Prepared:
+        """Understand, compile and guard; raises BotError subclasses with the user's message."""
+        plan = self.plan(question, as_of or dt.date.today(), self._previous(conversation_id))
+        guarded = self.guard.check(plan.sql, principal)
+        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id)
+
+    def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
+                footer: str | None = None, download_url: str | None = None) -> Answer:
+        """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
+        if prepared.conversation_id and self.conversations is not None:
+            self.conversations.save(prepared.conversation_id, {"query": prepared.query.to_dict()})
+        labels = column_labels(prepared.query, self.model)
+        formats = column_formats(prepared.query, self.model)
+        answer = Answer(status="answered", question=prepared.question,
+                        message=summarize(prepared.query, self.model, table), sql=prepared.sql,
+                        table=table, column_labels=labels, column_formats=formats, footer=footer,
+                        download_url=download_url)
         if charts and self.chart_maker is not None:
-            chart = self.chart_maker(table, describe_query(plan.query, self.model), labels, formats)
+            chart = self.chart_maker(table, describe_query(prepared.query, self.model), labels, formats)
             if chart:
                 answer.chart_kind, answer.chart_png = chart
+        return answer
+
+    def ask(self, question: str, principal: Principal, as_of: dt.date | None = None,
+            conversation_id: str | None = None, charts: bool = True) -> Answer:
+        """Answer one question synchronously; every refusal or failure comes back as an Answer."""
+        started = time.perf_counter()
+        prepared: Prepared | None = None
+        try:
+            prepared = self.prepare(question, principal, as_of, conversation_id)
+            if self.asynchronous:
+                raise ExecutionFailed("This engine runs queries asynchronously; send the question "
+                                      "through the queue.")
+            table = self.executor.execute(prepared.sql, principal, self.max_rows)  # type: ignore[union-attr]
+        except BotError as err:
+            return failure_answer(question, err, prepared.sql if prepared else None,
+                                  (time.perf_counter() - started) * 1000)
+        answer = self.present(prepared, table, charts=charts)
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         return answer
 

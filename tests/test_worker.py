@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.local.sqlite_queue import SQLiteQueue
-from adapters.local.sqlite_store import SQLiteProcessedJobs
+from adapters.local.sqlite_store import SQLiteIdempotency
 from bot.bootstrap import LocalApp
 from engine.domain import LOCAL_ANALYST, Answer, ReplyTarget
 from engine.jobs import AskJob, JobFormatError, decode_job, encode_job
@@ -36,7 +36,7 @@ def queue(tmp_path: Path) -> SQLiteQueue:
 
 
 def make_worker(app: LocalApp, queue: SQLiteQueue, poster: RecordingPoster, tmp_path: Path) -> Worker:
-    return Worker(queue, app.engine, poster, SQLiteProcessedJobs(tmp_path / "state.sqlite"),
+    return Worker(queue, app.engine, poster, SQLiteIdempotency(tmp_path / "state.sqlite"),
                   max_receives=3, default_as_of=dt.date(2025, 6, 15), visibility_timeout=0)
 
 
@@ -110,7 +110,7 @@ def test_poison_job_tells_the_user_then_goes_to_dead_letter_queue(app: LocalApp,
         raise RuntimeError("executor crashed")
 
     worker = make_worker(app, queue, poster, tmp_path)
-    monkeypatch.setattr(worker.engine, "ask", explode)
+    monkeypatch.setattr(worker.engine, "prepare", explode)
     for _ in range(4):
         worker.run_once()
     [(target, answer)] = poster.posts

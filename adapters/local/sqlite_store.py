@@ -1,20 +1,24 @@
-"""Local state on SQLite: finished job ids (idempotency) and per-thread conversation state."""
+"""Local state on SQLite: idempotent job steps and per-thread conversation state."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from adapters.local.sqlite_queue import connect
+from engine.ports import AlreadyInProgress
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS processed_jobs (
-    job_id     TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS idempotency (
+    key        TEXT PRIMARY KEY,
     status     TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at REAL NOT NULL,
+    result     TEXT
 );
 CREATE TABLE IF NOT EXISTS conversations (
     conversation_id TEXT PRIMARY KEY,
@@ -32,8 +36,12 @@ class _SQLiteState:
             self._con.executescript(_SCHEMA)
 
 
-class SQLiteProcessedJobs(_SQLiteState):
-    """ProcessedJobs port: a job is claimed while in progress (with a lease) and marked done after."""
+class SQLiteIdempotency(_SQLiteState):
+    """IdempotentRunner port: a step runs once per key; its result is kept for ``keep_seconds``.
+
+    A step in progress holds a lease; a second worker asking for the same key meanwhile gets
+    AlreadyInProgress. A step that raises releases its key, so a retry runs it again.
+    """
 
     def __init__(self, path: str | Path, lease_seconds: float = 300,
                  keep_seconds: float = 7 * 24 * 3600) -> None:
@@ -41,33 +49,34 @@ class SQLiteProcessedJobs(_SQLiteState):
         self.lease_seconds = lease_seconds
         self.keep_seconds = keep_seconds
 
-    def claim(self, job_id: str) -> bool:
+    def run(self, key: str, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         now = time.time()
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
-                row = self._con.execute("SELECT status, expires_at FROM processed_jobs WHERE job_id = ?",
-                                        (job_id,)).fetchone()
+                row = self._con.execute("SELECT status, expires_at, result FROM idempotency WHERE key = ?",
+                                        (key,)).fetchone()
                 if row and row[1] > now:
                     self._con.execute("COMMIT")
-                    return False
-                self._con.execute("INSERT OR REPLACE INTO processed_jobs VALUES (?, 'in_progress', ?)",
-                                  (job_id, now + self.lease_seconds))
+                    if row[0] == "done":
+                        return json.loads(row[2])
+                    raise AlreadyInProgress(key)
+                self._con.execute("INSERT OR REPLACE INTO idempotency VALUES (?, 'in_progress', ?, NULL)",
+                                  (key, now + self.lease_seconds))
                 self._con.execute("COMMIT")
-                return True
-            except BaseException:
+            except sqlite3.Error:
                 self._con.execute("ROLLBACK")
                 raise
-
-    def finish(self, job_id: str) -> None:
+        try:
+            result = step()
+        except BaseException:
+            with self._lock:
+                self._con.execute("DELETE FROM idempotency WHERE key = ? AND status = 'in_progress'", (key,))
+            raise
         with self._lock:
-            self._con.execute("INSERT OR REPLACE INTO processed_jobs VALUES (?, 'done', ?)",
-                              (job_id, time.time() + self.keep_seconds))
-
-    def release(self, job_id: str) -> None:
-        with self._lock:
-            self._con.execute("DELETE FROM processed_jobs WHERE job_id = ? AND status = 'in_progress'",
-                              (job_id,))
+            self._con.execute("INSERT OR REPLACE INTO idempotency VALUES (?, 'done', ?, ?)",
+                              (key, time.time() + self.keep_seconds, json.dumps(result)))
+        return result
 
 
 class SQLiteConversationStore(_SQLiteState):
