@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.local.catalog import LocalCatalog
 from adapters.local.duckdb_executor import DuckDBExecutor
@@ -14,9 +15,19 @@ from adapters.local.sqlite_queue import SQLiteQueue
 from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
 from bot.settings import SAMPLE_MODEL, Settings
 from charts import make_chart
-from engine.ports import ConversationStore, IdentityResolver
+from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
+from engine.routing import RoutingPoster
 from engine.semantic_model import SemanticModel, load_model
 from engine.service import QueryEngine
+
+if TYPE_CHECKING:  # AWS adapters are imported only when the AWS backend is wired
+    import boto3
+
+    from adapters.aws.idempotency import PowertoolsIdempotency
+    from adapters.aws.observability import PowertoolsObserver
+    from adapters.aws.sqs_queue import SQSQueue
+    from bot.aws_settings import AwsSettings
+    from engine.worker import Worker
 
 
 class LakeMissing(RuntimeError):
@@ -71,3 +82,80 @@ def local_idempotency(settings: Settings, path: Path | None = None) -> SQLiteIde
 
 def local_conversations(path: Path | str) -> SQLiteConversationStore:
     return SQLiteConversationStore(path)
+
+
+@dataclass
+class AwsApp:
+    settings: Settings
+    aws: AwsSettings
+    model: SemanticModel
+    engine: QueryEngine
+    identity: IdentityResolver
+    queue: SQSQueue
+    worker: Worker
+    idempotency: PowertoolsIdempotency
+    observer: PowertoolsObserver
+    poster: RoutingPoster
+
+
+def load_values_file(location: str, session: boto3.Session) -> dict[str, list[str]]:
+    """Dimension values cached as JSON ({dimension: [values]}) in a local file or at s3://bucket/key."""
+    import json
+    from urllib.parse import urlparse
+
+    if location.startswith("s3://"):
+        url = urlparse(location)
+        body = session.client("s3").get_object(Bucket=url.netloc, Key=url.path.lstrip("/"))["Body"].read()
+        return json.loads(body)
+    return json.loads(Path(location).read_text(encoding="utf-8"))
+
+
+def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | None = None,
+              posters: dict[str, ReplyPoster] | None = None,
+              default_poster: ReplyPoster | None = None) -> AwsApp:
+    """Wire production: SQS, Athena as each user's role, Glue, DynamoDB, SSO/Cognito, Powertools."""
+    import boto3
+
+    from adapters.aws.athena import AthenaExecutor
+    from adapters.aws.dynamodb import DynamoConversationStore, DynamoPendingQueries
+    from adapters.aws.glue import GlueCatalog
+    from adapters.aws.idempotency import PowertoolsIdempotency
+    from adapters.aws.identity import CognitoResolver, IdentityCenterResolver, parse_access_map
+    from adapters.aws.observability import PowertoolsObserver
+    from adapters.aws.sessions import RoleSessions
+    from adapters.aws.sqs_queue import SQSQueue
+    from engine.worker import Worker
+
+    session = session or boto3.Session()
+    model = load_model(settings.model_path)
+    catalog = GlueCatalog(session.client("glue"), aws.glue_databases, ttl_seconds=aws.glue_ttl_seconds)
+    roles = RoleSessions(session)
+    executor = AthenaExecutor(roles.for_principal, workgroup=aws.workgroup, database=aws.database,
+                              output_location=aws.output_location,
+                              reuse_max_age_minutes=aws.result_reuse_minutes)
+    dynamodb = session.client("dynamodb")
+    conversations = DynamoConversationStore(dynamodb, aws.conversations_table) \
+        if aws.conversations_table else None
+    values = load_values_file(aws.values_file, session) if aws.values_file else {}
+    engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,
+                         default_metric=settings.default_metric, max_rows=settings.max_rows,
+                         values=values)
+    access = parse_access_map(aws.group_access)
+    identity: IdentityResolver
+    if aws.identity_source == "identity-center":
+        identity = IdentityCenterResolver(session.client("identitystore"), aws.identity_store_id or "", access)
+    elif aws.identity_source == "cognito":
+        identity = CognitoResolver(session.client("cognito-idp"), aws.cognito_user_pool_id or "", access)
+    elif aws.identity_source == "file" and settings.identity_file:
+        identity = FileIdentity(settings.identity_file)
+    else:
+        identity = OpenLocalIdentity()
+    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    idempotency = PowertoolsIdempotency(aws.idempotency_table or "", boto3_client=dynamodb)
+    observer = PowertoolsObserver()
+    poster = RoutingPoster(posters, default_poster)
+    worker = Worker(queue, engine, poster, idempotency,
+                    pending=DynamoPendingQueries(dynamodb, aws.pending_table or ""), observer=observer,
+                    max_receives=settings.max_receives, default_as_of=settings.as_of,
+                    recheck_seconds=aws.recheck_seconds, query_timeout_seconds=aws.query_timeout_seconds)
+    return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster)

@@ -1,0 +1,1 @@
+"""AWS adapters: SQS, Athena, Glue, STS, IAM Identity Center, Cognito, DynamoDB, Powertools."""

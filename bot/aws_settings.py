@@ -1,0 +1,78 @@
+"""Production configuration: the environment variables that switch the bot from the embedded
+default to AWS (see `.env.example`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A missing or malformed setting, named so an operator can fix it."""
+
+
+def _required(env: dict[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} must be set when ATHENA_BOT_BACKEND=aws")
+    return value
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    queue_url: str
+    workgroup: str
+    database: str
+    glue_databases: list[str]
+    output_location: str | None
+    identity_source: str  # identity-center | cognito | file | open
+    identity_store_id: str | None
+    cognito_user_pool_id: str | None
+    group_access: dict[str, Any] = field(default_factory=dict)
+    conversations_table: str | None = None
+    idempotency_table: str | None = None
+    pending_table: str | None = None
+    result_reuse_minutes: int = 60
+    query_timeout_seconds: int = 300
+    recheck_seconds: int = 10
+    values_file: str | None = None
+    glue_ttl_seconds: int = 300
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "AwsSettings":
+        env = dict(os.environ if env is None else env)
+        source = env.get("ATHENA_BOT_IDENTITY_SOURCE", "identity-center").strip()
+        if source not in ("identity-center", "cognito", "file", "open"):
+            raise ConfigError(f"ATHENA_BOT_IDENTITY_SOURCE must be identity-center, cognito, file or "
+                              f"open, not {source!r}")
+        access_raw = env.get("ATHENA_BOT_GROUP_ACCESS", "").strip()
+        access_file = env.get("ATHENA_BOT_GROUP_ACCESS_FILE", "").strip()
+        try:
+            access = json.loads(Path(access_file).read_text()) if access_file else \
+                json.loads(access_raw) if access_raw else {}
+        except (OSError, json.JSONDecodeError) as err:
+            raise ConfigError(f"ATHENA_BOT_GROUP_ACCESS(_FILE) is not valid JSON: {err}") from err
+        database = _required(env, "ATHENA_BOT_DATABASE")
+        glue = [d.strip() for d in env.get("ATHENA_BOT_GLUE_DATABASES", database).split(",") if d.strip()]
+        return cls(
+            queue_url=_required(env, "ATHENA_BOT_QUEUE_URL"),
+            workgroup=env.get("ATHENA_BOT_WORKGROUP", "primary"),
+            database=database,
+            glue_databases=glue,
+            output_location=env.get("ATHENA_BOT_OUTPUT_LOCATION") or None,
+            identity_source=source,
+            identity_store_id=env.get("ATHENA_BOT_IDENTITY_STORE_ID") or None,
+            cognito_user_pool_id=env.get("ATHENA_BOT_COGNITO_USER_POOL_ID") or None,
+            group_access=access,
+            conversations_table=env.get("ATHENA_BOT_CONVERSATIONS_TABLE") or None,
+            idempotency_table=_required(env, "ATHENA_BOT_IDEMPOTENCY_TABLE"),
+            pending_table=_required(env, "ATHENA_BOT_PENDING_TABLE"),
+            result_reuse_minutes=int(env.get("ATHENA_BOT_RESULT_REUSE_MINUTES", "60")),
+            query_timeout_seconds=int(env.get("ATHENA_BOT_QUERY_TIMEOUT_SECONDS", "300")),
+            recheck_seconds=int(env.get("ATHENA_BOT_RECHECK_SECONDS", "10")),
+            values_file=env.get("ATHENA_BOT_VALUES_FILE") or None,
+            glue_ttl_seconds=int(env.get("ATHENA_BOT_GLUE_TTL_SECONDS", "300")),
+        )
