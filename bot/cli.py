@@ -13,6 +13,7 @@ from adapters.local.sample_lake import build_sample_lake
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.terminal.poster import chart_file_name
 from adapters.terminal.render import answer_record, render_text
+from bot.aws_settings import ConfigError
 from bot.bootstrap import LakeMissing, build_local, ensure_sample_lake
 from bot.settings import Settings
 from engine.domain import Answer, ReplyTarget
@@ -49,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog = sub.add_parser("catalog", help="list the lake's tables and columns")
     catalog.add_argument("--lake")
+
+    submit = sub.add_parser("submit", help="put a question on the queue for the worker to answer")
+    submit.add_argument("question")
+    submit.add_argument("--as-of", type=_date)
+    submit.add_argument("--thread", help="conversation thread id (follow-ups share one)")
+
+    worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
+    worker.add_argument("--lake", help="local backend: the lake folder")
+    worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
     return parser
 
 
@@ -72,8 +82,17 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(settings, scale=args.scale)
         if args.command == "catalog":
             return _catalog(settings)
+        if args.command == "submit":
+            from bot.service import submit
+
+            print(submit(settings, args.question, args.as_of, args.thread))
+            return 0
+        if args.command == "worker":
+            from bot.service import run_worker
+
+            return run_worker(settings, idle_exit=args.idle_exit)
         return _ask(args, settings, sys.stdin, sys.stdout)
-    except (LakeMissing, ModelError) as err:
+    except (LakeMissing, ModelError, ConfigError) as err:
         print(f"athena-bot: {err}", file=sys.stderr)
         return 2
 

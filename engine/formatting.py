@@ -25,7 +25,7 @@ def format_value(value: Any, kind: str = "number", compact: bool = False) -> str
         return str(value)
     if kind == "percent":
         return f"{value * 100:.1f}%"
-    if compact:
+    if compact and not (kind == "integer" and abs(value) < 100_000):
         scaled, suffix = _compact(float(value))
         digits = 1 if suffix else (0 if kind in ("integer", "currency") else 2)
         text = f"{scaled:,.{digits}f}{suffix}"
