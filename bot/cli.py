@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--as-of", type=_date)
     submit.add_argument("--thread", help="conversation thread id (follow-ups share one)")
 
+    sub.add_parser("refresh-values", help="AWS: read dimension values with Athena into ATHENA_BOT_VALUES_FILE")
+
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
@@ -86,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             from bot.service import submit
 
             print(submit(settings, args.question, args.as_of, args.thread))
+            return 0
+        if args.command == "refresh-values":
+            from bot.service import refresh_values
+
+            print(f"Dimension values written to {refresh_values(settings)}")
             return 0
         if args.command == "worker":
             from bot.service import run_worker

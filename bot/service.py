@@ -72,6 +72,56 @@ def build_identity(settings: Settings):  # noqa: ANN201
     return build_aws(settings, AwsSettings.from_env()).identity
 
 
+def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_seconds: float = 900) -> str:
+    """Read dimension values with one Athena query and write ATHENA_BOT_VALUES_FILE.
+
+    An operator's (or scheduled) batch command, run with the process's own credentials; it is
+    the one place that waits on a query, which the chat worker never does.
+    """
+    import json
+    import time
+    import uuid
+    from urllib.parse import urlparse
+
+    import boto3
+
+    from adapters.aws.athena import AthenaExecutor
+    from bot.aws_settings import AwsSettings, ConfigError
+    from engine.semantic_model import load_model
+    from engine.values import collect_values, declared_values, values_query
+
+    aws = AwsSettings.from_env()
+    if not aws.values_file:
+        raise ConfigError("ATHENA_BOT_VALUES_FILE must say where to write the values")
+    session = boto3.Session()
+    model = load_model(settings.model_path)
+    sql = values_query(model)
+    values = declared_values(model)
+    if sql:
+        executor = AthenaExecutor(lambda _p: session, workgroup=aws.workgroup, database=aws.database,
+                                  output_location=aws.output_location, reuse_max_age_minutes=0)
+        system = Principal("system", "athena-bot@system")
+        execution_id = executor.start(sql, system, f"values-{uuid.uuid4().hex}")
+        deadline = time.monotonic() + timeout_seconds
+        while not (state := executor.status(execution_id, system)).finished:
+            if time.monotonic() > deadline:
+                executor.stop(execution_id, system)
+                raise TimeoutError(f"values query {execution_id} did not finish in {timeout_seconds} s")
+            time.sleep(poll_seconds)
+        if state.state != "SUCCEEDED":
+            raise RuntimeError(f"values query {execution_id} {state.state}: {state.reason}")
+        table, _ = executor.fetch(execution_id, system, max_rows=1_000_000)
+        values = collect_values(model, table.rows)
+    body = json.dumps(values, indent=1, sort_keys=True)
+    if aws.values_file.startswith("s3://"):
+        url = urlparse(aws.values_file)
+        session.client("s3").put_object(Bucket=url.netloc, Key=url.path.lstrip("/"), Body=body.encode())
+    else:
+        with open(aws.values_file, "w", encoding="utf-8") as out:
+            out.write(body)
+    return aws.values_file
+
+
 def run_worker(settings: Settings, idle_exit: float | None = None) -> int:
     """Long-poll the queue until SIGTERM/SIGINT (finishing the message in hand) or idle_exit."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,

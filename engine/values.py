@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
 from engine.domain import Principal
@@ -11,34 +13,52 @@ from engine.semantic_model import DIALECT, SemanticModel
 MAX_VALUES_PER_DIMENSION = 1000
 
 
-def dimension_values(model: SemanticModel, executor: Executor, principal: Principal,
-                     max_values: int = MAX_VALUES_PER_DIMENSION) -> dict[str, list[str]]:
-    """Values of every dimension: listed in the model, or read from the lake in one query."""
-    found: dict[str, list[str]] = {}
+def declared_values(model: SemanticModel) -> dict[str, list[str]]:
+    """Values listed in the model itself."""
+    return {d.name: [str(v) for v in d.values] for d in model.dimensions.values() if isinstance(d.values, list)}
+
+
+def values_query(model: SemanticModel) -> str | None:
+    """One Athena query (UNION ALL) giving (dimension, value) for every ``values: data`` dimension."""
     parts: list[exp.Select] = []
     for dim in model.dimensions.values():
-        if isinstance(dim.values, list):
-            found[dim.name] = [str(v) for v in dim.values]
-        elif dim.values == "data":
-            table = model.tables[dim.column.table]
-            column = exp.column(dim.column.column)
-            parts.append(
-                exp.select(exp.alias_(exp.Literal.string(dim.name), "dimension"),
-                           exp.alias_(exp.cast(column, "varchar"), "value"))
-                .from_(exp.table_(table.name, db=table.database))
-                .where(column.is_(exp.null()).not_())
-                .group_by(column))
+        if dim.values != "data":
+            continue
+        table = model.tables[dim.column.table]
+        column = exp.column(dim.column.column)
+        parts.append(
+            exp.select(exp.alias_(exp.Literal.string(dim.name), "dimension"),
+                       exp.alias_(exp.cast(column, "varchar"), "value"))
+            .from_(exp.table_(table.name, db=table.database))
+            .where(column.is_(exp.null()).not_())
+            .group_by(column))
     if not parts:
-        return found
+        return None
     union: exp.Query = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
-    sql = union.sql(dialect=DIALECT)
-    result = executor.execute(sql, principal, max_rows=len(parts) * (max_values + 1))
+    return union.sql(dialect=DIALECT)
+
+
+def collect_values(model: SemanticModel, rows: list[tuple[Any, ...]],
+                   max_values: int = MAX_VALUES_PER_DIMENSION) -> dict[str, list[str]]:
+    """Model-declared values plus (dimension, value) rows; dimensions with too many values are left out."""
+    found = declared_values(model)
     learned: dict[str, list[str]] = {}
-    for dimension, value in result.rows:
-        learned.setdefault(dimension, []).append(value)
+    for dimension, value in rows:
+        learned.setdefault(str(dimension), []).append(str(value))
     for name, values in learned.items():
         if len(values) <= max_values:
             found[name] = sorted(values)
     return found
+
+
+def dimension_values(model: SemanticModel, executor: Executor, principal: Principal,
+                     max_values: int = MAX_VALUES_PER_DIMENSION) -> dict[str, list[str]]:
+    """Values of every dimension: listed in the model, or read from the lake in one query."""
+    sql = values_query(model)
+    if sql is None:
+        return declared_values(model)
+    data_dims = sum(1 for d in model.dimensions.values() if d.values == "data")
+    result = executor.execute(sql, principal, max_rows=data_dims * (max_values + 1))
+    return collect_values(model, result.rows, max_values)

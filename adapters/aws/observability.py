@@ -51,4 +51,5 @@ class PowertoolsObserver:
         try:
             yield
         finally:
-            self.metrics.flush_metrics(raise_on_empty_metrics=False)
+            if self.metrics.metric_set:
+                self.metrics.flush_metrics()

@@ -57,7 +57,7 @@ def aws_env(moto_server: str) -> Iterator[dict[str, str]]:
     env = {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_DEFAULT_REGION": REGION,
            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "AthenaQueryBotTest",
-           "POWERTOOLS_LOG_LEVEL": "WARNING"}
+           "POWERTOOLS_LOG_LEVEL": "INFO"}
     saved = {k: os.environ.get(k) for k in [*env, "AWS_ENDPOINT_URL_ATHENA", "AWS_PROFILE"]}
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update(env)
