@@ -4,6 +4,7 @@
 - SQL generation (understand + compile) per dev-set question, median/p99
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
+- the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake", help="lake folder (default: the configured lake, built at --scale)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-aws", action="store_true", help="skip the AWS-on-loopback figures")
     args = parser.parse_args(argv)
     settings = Settings.from_env().with_lake(args.lake)
     ensure_sample_lake(settings, args.scale)
@@ -137,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         print(line(f"chart render: {name}", times))
     rate, elapsed = bench_worker(app, 50)
     print(f"{'queue + worker throughput (50 jobs, 1 worker)':44} {rate:6.1f} jobs/s  ({elapsed:.2f} s)")
+    if not args.skip_aws:
+        from bench.aws import run as run_aws
+
+        run_aws(settings.lake)
     return 0
 
 

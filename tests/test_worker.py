@@ -138,3 +138,24 @@ def test_follow_up_in_thread_uses_conversation(app: LocalApp, queue: SQLiteQueue
     first, second = (a for _, a in poster.posts)
     assert second.status == "answered" and "2023" in second.message and "region" in second.message
     assert first.table.rows != second.table.rows
+
+
+def test_local_idempotency_runs_a_step_once(tmp_path: Path) -> None:
+    from engine.ports import AlreadyInProgress
+
+    runner = SQLiteIdempotency(tmp_path / "s.sqlite")
+    calls: list[int] = []
+    assert runner.run("k", lambda: calls.append(1) or {"n": len(calls)}) == {"n": 1}
+    assert runner.run("k", lambda: calls.append(1) or {"n": len(calls)}) == {"n": 1}  # stored result
+    assert calls == [1]
+
+    def boom() -> dict:
+        raise ValueError("transient")
+
+    with pytest.raises(ValueError):
+        runner.run("j", boom)
+    assert runner.run("j", lambda: {"ok": True}) == {"ok": True}  # a failed step can run again
+
+    other = SQLiteIdempotency(tmp_path / "s.sqlite")
+    with pytest.raises(AlreadyInProgress):
+        runner.run("busy", lambda: other.run("busy", lambda: {}))

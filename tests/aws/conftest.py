@@ -6,7 +6,6 @@ Every client is real boto3 making signed HTTP requests to 127.0.0.1; nothing lea
 from __future__ import annotations
 
 import json
-import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,22 +15,20 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from adapters.local.catalog import LocalCatalog
 from bot.aws_settings import AwsSettings
 from bot.bootstrap import AwsApp, LocalApp, build_aws
 from bot.settings import Settings
 from engine.domain import LOCAL_ANALYST, Answer, ReplyTarget
 from engine.values import dimension_values
 from tests.aws.fake_athena import FakeAthena, eventbridge_event
+from tests.aws.loopback import (aws_env as loopback_env, bot_env, create_identity_store, create_queue_pair,
+                                make_tables, register_glue, start_moto)
 
-REGION = "us-east-1"
 ANALYST_ROLE = "arn:aws:iam::123456789012:role/athena-bot-analyst"
 SUPPORT_ROLE = "arn:aws:iam::123456789012:role/athena-bot-support"
 GROUP_ACCESS = {"Data Analysts": {"role_arn": ANALYST_ROLE, "tables": ["*"]},
                 "Support": {"role_arn": SUPPORT_ROLE, "tables": ["support.tickets", "sales.customers"]}}
-GLUE_TYPES = {"varchar": "string", "integer": "int"}
 
 
 class RecordingPoster:
@@ -44,20 +41,14 @@ class RecordingPoster:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server, url = start_moto()
+    yield url
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def aws_env(moto_server: str) -> Iterator[dict[str, str]]:
-    env = {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-           "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_DEFAULT_REGION": REGION,
-           "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "AthenaQueryBotTest",
-           "POWERTOOLS_LOG_LEVEL": "INFO"}
+    env = loopback_env(moto_server)
     saved = {k: os.environ.get(k) for k in [*env, "AWS_ENDPOINT_URL_ATHENA", "AWS_PROFILE"]}
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update(env)
@@ -81,38 +72,13 @@ def fake_athena(aws_env: dict[str, str], lake: Path) -> Iterator[FakeAthena]:
 
 @pytest.fixture(scope="session")
 def glue_catalog(aws_env: dict[str, str], lake: Path) -> list[str]:
-    """Register the test lake's tables in (moto's) Glue, as a crawler or a data team would."""
-    glue = boto3.client("glue")
-    databases = []
-    for table in LocalCatalog(lake).tables():
-        if table.database not in databases:
-            glue.create_database(DatabaseInput={"Name": table.database})
-            databases.append(table.database)
-        keys = set(table.partition_keys)
-        columns = [{"Name": c.name, "Type": GLUE_TYPES.get(c.type, c.type), "Comment": f"{c.name} column"}
-                   for c in table.columns if c.name not in keys]
-        glue.create_table(DatabaseName=table.database, TableInput={
-            "Name": table.name, "PartitionKeys": [{"Name": k, "Type": "string"} for k in table.partition_keys],
-            "StorageDescriptor": {"Columns": columns, "Location": f"s3://lake/{table.database}/{table.name}/"}})
-    return databases
+    return register_glue(lake)
 
 
 @pytest.fixture(scope="session")
 def identity_store(aws_env: dict[str, str]) -> str:
-    ids = boto3.client("identitystore")
-    store_id = "d-1234567890"
-    groups = {name: ids.create_group(IdentityStoreId=store_id, DisplayName=name)["GroupId"]
-              for name in ("Data Analysts", "Support", "Interns")}
-    people = {"ana@example.com": ["Data Analysts"], "sam@example.com": ["Support"],
-              "ivy@example.com": ["Interns"]}
-    for email, member_of in people.items():
-        user = ids.create_user(IdentityStoreId=store_id, UserName=email.split("@")[0], DisplayName=email,
-                               Name={"GivenName": email[:3], "FamilyName": "Example"},
-                               Emails=[{"Value": email, "Type": "work", "Primary": True}])["UserId"]
-        for group in member_of:
-            ids.create_group_membership(IdentityStoreId=store_id, GroupId=groups[group],
-                                        MemberId={"UserId": user})
-    return store_id
+    return create_identity_store({"ana@example.com": ["Data Analysts"], "sam@example.com": ["Support"],
+                                  "ivy@example.com": ["Interns"]})
 
 
 @pytest.fixture(scope="session")
@@ -146,42 +112,18 @@ class Stack:
         return sum(int(v) for v in attrs.values())
 
 
-def make_tables(suffix: str) -> dict[str, str]:
-    ddb = boto3.client("dynamodb")
-    names = {"idempotency": f"idem-{suffix}", "pending": f"pending-{suffix}", "conversations": f"conv-{suffix}"}
-    keys = {"idempotency": "id", "pending": "execution_id", "conversations": "conversation_id"}
-    for kind, name in names.items():
-        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                         AttributeDefinitions=[{"AttributeName": keys[kind], "AttributeType": "S"}],
-                         KeySchema=[{"AttributeName": keys[kind], "KeyType": "HASH"}])
-        if kind != "idempotency":
-            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": "expires_at"})
-    return names
-
-
 @pytest.fixture()
 def stack(fake_athena: FakeAthena, glue_catalog: list[str], identity_store: str, values_file: str,
           settings: Settings) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:8]
     sqs = boto3.client("sqs")
-    dlq_url = sqs.create_queue(QueueName=f"jobs-dlq-{suffix}")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(QueueName=f"jobs-{suffix}", Attributes={
-        "VisibilityTimeout": "0",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})["QueueUrl"]
+    queue_url, dlq_url = create_queue_pair(sqs, suffix)
     tables = make_tables(suffix)
     fake_athena.executions.clear()
     fake_athena.calls.clear()
     fake_athena.fail_next = None
     fake_athena.workgroups = {"analytics": {"output": "s3://athena-results/queries/", "cutoff": None}}
-    aws = AwsSettings.from_env({
-        "ATHENA_BOT_QUEUE_URL": queue_url, "ATHENA_BOT_WORKGROUP": "analytics", "ATHENA_BOT_DATABASE": "sales",
-        "ATHENA_BOT_GLUE_DATABASES": ",".join(glue_catalog), "ATHENA_BOT_IDENTITY_SOURCE": "identity-center",
-        "ATHENA_BOT_IDENTITY_STORE_ID": identity_store, "ATHENA_BOT_GROUP_ACCESS": json.dumps(GROUP_ACCESS),
-        "ATHENA_BOT_IDEMPOTENCY_TABLE": tables["idempotency"], "ATHENA_BOT_PENDING_TABLE": tables["pending"],
-        "ATHENA_BOT_CONVERSATIONS_TABLE": tables["conversations"], "ATHENA_BOT_VALUES_FILE": values_file,
-        "ATHENA_BOT_RECHECK_SECONDS": "1", "ATHENA_BOT_QUERY_TIMEOUT_SECONDS": "300"})
+    aws = AwsSettings.from_env(bot_env(queue_url, tables, glue_catalog, identity_store, GROUP_ACCESS, values_file))
     poster = RecordingPoster()
     app = build_aws(settings, aws, default_poster=poster)
     app.worker.visibility_timeout = 0

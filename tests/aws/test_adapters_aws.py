@@ -18,7 +18,8 @@ from adapters.aws.sqs_queue import SQSQueue
 from engine.errors import Refused
 from engine.jobs import AskJob, encode_job
 from engine.domain import ReplyTarget
-from tests.aws.conftest import ANALYST_ROLE, GROUP_ACCESS, Stack, make_tables
+from tests.aws.conftest import ANALYST_ROLE, GROUP_ACCESS, Stack
+from tests.aws.loopback import make_tables
 from tests.aws.fake_athena import athena_csv
 
 
