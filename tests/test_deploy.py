@@ -1,0 +1,44 @@
+"""The deployment template wires what the worker relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "deploy" / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node):  # noqa: ANN202
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node)}
+    return {suffix: loader.construct_mapping(node)}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def test_template_routes_athena_events_and_reports_batch_failures() -> None:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]
+    rule = resources["AthenaStateChangeRule"]["Properties"]
+    assert rule["EventPattern"]["detail-type"] == ["Athena Query State Change"]
+    assert rule["Targets"][0]["Arn"] == {"GetAtt": "JobsQueue.Arn"}
+    queue = resources["JobsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"GetAtt": "DeadLetterQueue.Arn"}
+    function = resources["WorkerFunction"]["Properties"]
+    assert function["Handler"] == "bot.lambda_handler.handler"
+    assert function["Events"]["Jobs"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    env = function["Environment"]["Variables"]
+    for name in ("ATHENA_BOT_QUEUE_URL", "ATHENA_BOT_WORKGROUP", "ATHENA_BOT_IDEMPOTENCY_TABLE",
+                 "ATHENA_BOT_PENDING_TABLE", "ATHENA_BOT_CONVERSATIONS_TABLE"):
+        assert name in env
+    for table in ("PendingTable", "ConversationsTable"):
+        assert resources[table]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "expires_at"
+    workgroup = resources["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    assert workgroup["EnforceWorkGroupConfiguration"] is True and "BytesScannedCutoffPerQuery" in workgroup
