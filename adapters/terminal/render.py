@@ -65,6 +65,10 @@ def render_text(answer: Answer, chart_path: str | None = None) -> str:
         parts.append(table)
     if answer.sql:
         parts.append("SQL (Athena):\n" + answer.sql)
+    if answer.footer:
+        parts.append(answer.footer)
+    if answer.download_url:
+        parts.append(f"Full result (CSV): {answer.download_url}")
     if chart_path:
         parts.append(f"Chart: {chart_path}")
     return "\n\n".join(parts)

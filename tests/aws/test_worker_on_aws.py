@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import urllib.request
 
 import boto3
 import pytest
@@ -195,3 +196,20 @@ def test_follow_up_uses_conversation_in_dynamodb(stack: Stack) -> None:
     assert "2023-01-01" in second.sql
     items = boto3.client("dynamodb").scan(TableName=stack.app.aws.conversations_table)["Items"]
     assert len(items) == 1 and int(items[0]["expires_at"]["N"]) > time.time()
+
+
+def test_large_result_is_truncated_with_a_download_link(stack: Stack) -> None:
+    stack.app.engine.max_rows = 5
+    try:
+        ask(stack, "revenue by product in 2024")
+        stack.drain()
+        stack.fake.finish(stack.fake.started()[0].execution_id)
+        stack.drain()
+    finally:
+        stack.app.engine.max_rows = 10_000
+    [(_, answer)] = stack.poster.posts
+    assert answer.table.row_count == 5 and answer.table.truncated
+    assert "Signature=" in answer.download_url and ".csv" in answer.download_url
+    with urllib.request.urlopen(answer.download_url, timeout=10) as response:  # the presigned link works
+        lines = response.read().decode().splitlines()
+    assert lines[0] == '"product","revenue"' and len(lines) - 1 > 5
