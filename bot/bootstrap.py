@@ -66,7 +66,7 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
     executor = DuckDBExecutor(catalog)
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart if charts else None,
                          conversations=conversations, default_metric=settings.default_metric,
-                         max_rows=settings.max_rows)
+                         max_rows=settings.max_rows, answer_rows=settings.answer_rows)
     identity: IdentityResolver = FileIdentity(settings.identity_file) if settings.identity_file \
         else OpenLocalIdentity()
     return LocalApp(settings, model, catalog, engine, identity)
@@ -110,6 +110,20 @@ def load_values_file(location: str, session: boto3.Session) -> dict[str, list[st
     return json.loads(Path(location).read_text(encoding="utf-8"))
 
 
+def build_aws_identity(settings: Settings, aws: AwsSettings, session: boto3.Session) -> IdentityResolver:
+    """The configured IdentityResolver: Identity Center, Cognito, a local file, or open."""
+    from adapters.aws.identity import CognitoResolver, IdentityCenterResolver, parse_access_map
+
+    access = parse_access_map(aws.group_access)
+    if aws.identity_source == "identity-center":
+        return IdentityCenterResolver(session.client("identitystore"), aws.identity_store_id or "", access)
+    if aws.identity_source == "cognito":
+        return CognitoResolver(session.client("cognito-idp"), aws.cognito_user_pool_id or "", access)
+    if aws.identity_source == "file" and settings.identity_file:
+        return FileIdentity(settings.identity_file)
+    return OpenLocalIdentity()
+
+
 def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | None = None,
               posters: dict[str, ReplyPoster] | None = None,
               default_poster: ReplyPoster | None = None) -> AwsApp:
@@ -120,7 +134,6 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     from adapters.aws.dynamodb import DynamoConversationStore, DynamoPendingQueries
     from adapters.aws.glue import GlueCatalog
     from adapters.aws.idempotency import PowertoolsIdempotency
-    from adapters.aws.identity import CognitoResolver, IdentityCenterResolver, parse_access_map
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sessions import RoleSessions
     from adapters.aws.sqs_queue import SQSQueue
@@ -130,7 +143,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     model = load_model(settings.model_path)
     catalog = GlueCatalog(session.client("glue"), aws.glue_databases, ttl_seconds=aws.glue_ttl_seconds)
     roles = RoleSessions(session)
-    executor = AthenaExecutor(roles.for_principal, workgroup=aws.workgroup, database=aws.database,
+    executor = AthenaExecutor(roles.client, workgroup=aws.workgroup, database=aws.database,
                               output_location=aws.output_location,
                               reuse_max_age_minutes=aws.result_reuse_minutes)
     dynamodb = session.client("dynamodb")
@@ -139,17 +152,9 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     values = load_values_file(aws.values_file, session) if aws.values_file else {}
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,
                          default_metric=settings.default_metric, max_rows=settings.max_rows,
+                         answer_rows=settings.answer_rows,
                          values=values)
-    access = parse_access_map(aws.group_access)
-    identity: IdentityResolver
-    if aws.identity_source == "identity-center":
-        identity = IdentityCenterResolver(session.client("identitystore"), aws.identity_store_id or "", access)
-    elif aws.identity_source == "cognito":
-        identity = CognitoResolver(session.client("cognito-idp"), aws.cognito_user_pool_id or "", access)
-    elif aws.identity_source == "file" and settings.identity_file:
-        identity = FileIdentity(settings.identity_file)
-    else:
-        identity = OpenLocalIdentity()
+    identity = build_aws_identity(settings, aws, session)
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
     idempotency = PowertoolsIdempotency(aws.idempotency_table or "", boto3_client=dynamodb)
     observer = PowertoolsObserver()

@@ -15,6 +15,7 @@ from adapters.terminal.poster import ConsolePoster
 from bot.bootstrap import build_local, ensure_sample_lake, local_queue
 from bot.settings import Settings
 from engine.domain import Principal, ReplyTarget
+from engine.ports import IdentityResolver
 from engine.jobs import AskJob, encode_job
 from engine.worker import Worker
 
@@ -65,11 +66,13 @@ def submit(settings: Settings, question: str, as_of: dt.date | None = None,
     return job.job_id
 
 
-def build_identity(settings: Settings):  # noqa: ANN201
-    from bot.aws_settings import AwsSettings
-    from bot.bootstrap import build_aws
+def build_identity(settings: Settings) -> IdentityResolver:
+    import boto3
 
-    return build_aws(settings, AwsSettings.from_env()).identity
+    from bot.aws_settings import AwsSettings
+    from bot.bootstrap import build_aws_identity
+
+    return build_aws_identity(settings, AwsSettings.from_env(), boto3.Session())
 
 
 def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_seconds: float = 900) -> str:
@@ -98,7 +101,8 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     sql = values_query(model)
     values = declared_values(model)
     if sql:
-        executor = AthenaExecutor(lambda _p: session, workgroup=aws.workgroup, database=aws.database,
+        executor = AthenaExecutor(lambda _p, service: session.client(service), workgroup=aws.workgroup,
+                                  database=aws.database,
                                   output_location=aws.output_location, reuse_max_age_minutes=0)
         system = Principal("system", "athena-bot@system")
         execution_id = executor.start(sql, system, f"values-{uuid.uuid4().hex}")
@@ -110,7 +114,7 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
             time.sleep(poll_seconds)
         if state.state != "SUCCEEDED":
             raise RuntimeError(f"values query {execution_id} {state.state}: {state.reason}")
-        table, _ = executor.fetch(execution_id, system, max_rows=1_000_000)
+        table, _ = executor.fetch(execution_id, system, 1_000_000, state.output_location)
         values = collect_values(model, table.rows)
     body = json.dumps(values, indent=1, sort_keys=True)
     if aws.values_file.startswith("s3://"):

@@ -22,6 +22,7 @@ class Settings:
     charts_dir: Path
     as_of: dt.date | None
     max_rows: int
+    answer_rows: int
     max_receives: int
     identity_file: Path | None
     default_metric: str | None
@@ -40,6 +41,7 @@ class Settings:
             charts_dir=Path(env.get("ATHENA_BOT_CHARTS_DIR") or home / "charts"),
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
             max_rows=int(env.get("ATHENA_BOT_MAX_ROWS") or 10_000),
+            answer_rows=int(env.get("ATHENA_BOT_ANSWER_ROWS") or 1000),
             max_receives=int(env.get("ATHENA_BOT_MAX_RECEIVES") or 3),
             identity_file=Path(identity) if identity else None,
             default_metric=env.get("ATHENA_BOT_DEFAULT_METRIC") or "revenue",

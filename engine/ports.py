@@ -122,8 +122,11 @@ class AsyncExecutor(Protocol):
 
     def status(self, execution_id: str, principal: Principal) -> QueryState: ...
 
-    def fetch(self, execution_id: str, principal: Principal, max_rows: int) -> tuple[ResultTable, str | None]:
-        """The result (truncated to ``max_rows``) and a download link to the full CSV, if any."""
+    def fetch(self, execution_id: str, principal: Principal, max_rows: int,
+              output_location: str = "") -> tuple[ResultTable, str | None]:
+        """The result (truncated to ``max_rows``) and a download link to the full CSV, if any.
+
+        ``output_location`` from the status saves looking the query up again."""
         ...
 
     def stop(self, execution_id: str, principal: Principal) -> None: ...

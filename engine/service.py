@@ -65,7 +65,7 @@ class QueryEngine:
 
     def __init__(self, model: SemanticModel, catalog: Catalog, executor: Executor | AsyncExecutor, *,
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
-                 default_metric: str | None = None, max_rows: int = 10_000,
+                 default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
                  values: dict[str, list[str]] | None = None) -> None:
         self.model = model
@@ -74,15 +74,38 @@ class QueryEngine:
         self.chart_maker = chart_maker
         self.conversations = conversations
         self.default_metric = default_metric
-        self.max_rows = max_rows
+        self.max_rows = max_rows  # the LIMIT cap the guard enforces on every query
+        self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
         self._values = values
-        schema = schema_of(catalog)
-        self.guard = SqlGuard(schema, max_rows=max_rows)
-        column_types = {f"{alias}.{col}": ctype for alias, t in model.tables.items()
-                        for col, ctype in schema.get(t.database, {}).get(t.name, {}).items()}
-        self.compiler = Compiler(model, column_types)
         self._understanding: Understanding | None = None
+        self._catalog_tables: object = None
+        self._guard: SqlGuard | None = None
+        self._compiler: Compiler | None = None
+
+    def _refresh_catalog(self) -> None:
+        """Rebuild guard and compiler when the catalog's table list changes (e.g. Glue's TTL)."""
+        tables = self.catalog.tables()
+        if tables is self._catalog_tables and self._guard is not None:
+            return
+        schema = schema_of(self.catalog)
+        column_types = {f"{alias}.{col}": ctype for alias, t in self.model.tables.items()
+                        for col, ctype in schema.get(t.database, {}).get(t.name, {}).items()}
+        self._guard = SqlGuard(schema, max_rows=self.max_rows)
+        self._compiler = Compiler(self.model, column_types)
+        self._catalog_tables = tables
+
+    @property
+    def guard(self) -> SqlGuard:
+        self._refresh_catalog()
+        assert self._guard is not None
+        return self._guard
+
+    @property
+    def compiler(self) -> Compiler:
+        self._refresh_catalog()
+        assert self._compiler is not None
+        return self._compiler
 
     @property
     def asynchronous(self) -> bool:
@@ -137,7 +160,7 @@ class QueryEngine:
             if self.asynchronous:
                 raise ExecutionFailed("This engine runs queries asynchronously; send the question "
                                       "through the queue.")
-            table = self.executor.execute(prepared.sql, principal, self.max_rows)  # type: ignore[union-attr]
+            table = self.executor.execute(prepared.sql, principal, self.answer_rows)  # type: ignore[union-attr]
         except BotError as err:
             return failure_answer(question, err, prepared.sql if prepared else None,
                                   (time.perf_counter() - started) * 1000)

@@ -144,9 +144,9 @@ class Worker:
                     return self._start(job, prepared)
                 with self.observer.stage("execute"):
                     table = self.engine.executor.execute(prepared.sql, job.principal,  # type: ignore[union-attr]
-                                                         self.engine.max_rows)
+                                                         self.engine.answer_rows)
             except BotError as err:
-                answer = failure_answer(job.question, err, getattr(err, "sql", None))
+                answer = failure_answer(job.question, err)
                 self._post(job, answer)
                 return {"outcome": answer.status}
             with self.observer.stage("present"):
@@ -200,7 +200,8 @@ class Worker:
                 answer = self._error(job, TIMEOUT_MESSAGE.format(seconds=self.query_timeout_seconds), prepared)
             elif state.state == "SUCCEEDED":
                 with self.observer.stage("fetch"):
-                    table, download = executor.fetch(execution_id, job.principal, self.engine.max_rows)
+                    table, download = executor.fetch(execution_id, job.principal, self.engine.answer_rows,
+                                                     state.output_location)
                 with self.observer.stage("present"):
                     answer = self.engine.present(prepared, table, footer=cost_footer(state),
                                                  download_url=download if table.truncated else None)

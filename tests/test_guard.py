@@ -74,3 +74,23 @@ def test_user_values_cannot_inject_sql(app: LocalApp) -> None:
     assert " OR " not in answer.sql and "'1'" not in answer.sql
     answer = app.engine.ask("revenue for x'); DROP TABLE sales.orders; --", LOCAL_ANALYST)
     assert answer.status == "refused" and answer.sql is None
+
+
+def test_engine_guard_follows_catalog_changes(app: LocalApp) -> None:
+    """When the catalog's table list changes (Glue's cache expiring), the guard sees the new tables."""
+    from engine.ports import ColumnInfo, TableInfo
+    from engine.service import QueryEngine
+
+    class ChangingCatalog:
+        def __init__(self) -> None:
+            self.current = list(app.catalog.tables())
+
+        def tables(self) -> list[TableInfo]:
+            return self.current
+
+    catalog = ChangingCatalog()
+    engine = QueryEngine(app.model, catalog, app.engine.executor, values={})
+    with pytest.raises(GuardRejected):
+        engine.guard.check("SELECT id FROM sales.returns", LOCAL_ANALYST)
+    catalog.current = [*catalog.current, TableInfo("sales", "returns", (ColumnInfo("id", "bigint"),))]
+    engine.guard.check("SELECT id FROM sales.returns", LOCAL_ANALYST)

@@ -2,8 +2,9 @@
 
 Queries start in the configured workgroup with the asking user's own credentials, with the job id
 as ClientRequestToken (a retried start returns the same query) and result reuse enabled. Results
-are read in one S3 GetObject of the result CSV and typed with the query's column metadata
-(GetQueryResults with MaxResults=1); they are never paged through GetQueryResults.
+are read in one S3 GetObject of the result CSV (whose location the status call already gave) and
+typed with the query's column metadata (GetQueryResults with MaxResults=1); they are never paged
+through GetQueryResults.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from decimal import Decimal
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from engine.domain import Principal, ResultTable
@@ -68,10 +68,10 @@ class AthenaExecutor:
 
     asynchronous = True
 
-    def __init__(self, sessions: Callable[[Principal], boto3.Session], *, workgroup: str,
+    def __init__(self, clients: Callable[[Principal, str], Any], *, workgroup: str,
                  database: str, output_location: str | None = None,
                  reuse_max_age_minutes: int = 60, download_expiry_seconds: int = 24 * 3600) -> None:
-        self.sessions = sessions
+        self.clients = clients
         self.workgroup = workgroup
         self.database = database
         self.output_location = output_location
@@ -79,7 +79,7 @@ class AthenaExecutor:
         self.download_expiry_seconds = download_expiry_seconds
 
     def _client(self, principal: Principal, service: str) -> Any:
-        return self.sessions(principal).client(service)
+        return self.clients(principal, service)
 
     def start(self, athena_sql: str, principal: Principal, token: str) -> str:
         params: dict[str, Any] = {
@@ -110,12 +110,13 @@ class AthenaExecutor:
             output_location=(execution.get("ResultConfiguration") or {}).get("OutputLocation", ""),
         )
 
-    def fetch(self, execution_id: str, principal: Principal, max_rows: int) -> tuple[ResultTable, str | None]:
+    def fetch(self, execution_id: str, principal: Principal, max_rows: int,
+              output_location: str = "") -> tuple[ResultTable, str | None]:
         athena = self._client(principal, "athena")
         s3 = self._client(principal, "s3")
         try:
-            location = athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"][
-                "ResultConfiguration"]["OutputLocation"]
+            location = output_location or athena.get_query_execution(QueryExecutionId=execution_id)[
+                "QueryExecution"]["ResultConfiguration"]["OutputLocation"]
             columns = athena.get_query_results(QueryExecutionId=execution_id, MaxResults=1)[
                 "ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
             url = urlparse(location)

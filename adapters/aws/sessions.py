@@ -27,7 +27,7 @@ def session_tags(principal: Principal) -> list[dict[str, str]]:
 
 
 class RoleSessions:
-    """boto3 Sessions acting as a principal's IAM role."""
+    """boto3 Sessions (and clients) acting as a principal's IAM role."""
 
     def __init__(self, base: boto3.Session | None = None, duration_seconds: int = 3600,
                  refresh_margin_seconds: int = 300) -> None:
@@ -36,7 +36,20 @@ class RoleSessions:
         self.refresh_margin = dt.timedelta(seconds=refresh_margin_seconds)
         self._sts = self.base.client("sts")
         self._cache: dict[tuple[str, str], tuple[dt.datetime, boto3.Session]] = {}
+        self._clients: dict[tuple[int, str], Any] = {}
         self._lock = threading.Lock()
+
+    def client(self, principal: Principal, service: str) -> Any:
+        """A client of ``service`` acting as the principal's role, reused while its credentials last."""
+        session = self.for_principal(principal)
+        key = (id(session), service)
+        with self._lock:
+            found = self._clients.get(key)
+        if found is None:
+            found = session.client(service)  # creating clients is slow: keep them
+            with self._lock:
+                self._clients[key] = found
+        return found
 
     def for_principal(self, principal: Principal) -> boto3.Session:
         if not principal.role_arn:
@@ -64,5 +77,8 @@ class RoleSessions:
         if isinstance(expiry, str):
             expiry = dt.datetime.fromisoformat(expiry.replace("Z", "+00:00"))
         with self._lock:
+            stale = self._cache.get(key)
+            if stale:  # drop the clients of the session being replaced
+                self._clients = {k: v for k, v in self._clients.items() if k[0] != id(stale[1])}
             self._cache[key] = (expiry, session)
         return session

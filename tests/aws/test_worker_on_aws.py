@@ -52,7 +52,7 @@ def test_question_to_answer_through_athena_event(stack: Stack, app: LocalApp) ->
 
 
 def test_query_runs_as_the_users_role_with_session_tags(stack: Stack) -> None:
-    roles = stack.app.engine.executor.sessions.__self__  # the RoleSessions behind the executor
+    roles = stack.app.engine.executor.clients.__self__  # the RoleSessions behind the executor
     captured: list[dict] = []
     roles._sts.meta.events.register("provide-client-params.sts.AssumeRole",
                                     lambda params, **_: captured.append(dict(params)))
@@ -199,14 +199,14 @@ def test_follow_up_uses_conversation_in_dynamodb(stack: Stack) -> None:
 
 
 def test_large_result_is_truncated_with_a_download_link(stack: Stack) -> None:
-    stack.app.engine.max_rows = 5
+    stack.app.engine.answer_rows = 5
     try:
         ask(stack, "revenue by product in 2024")
         stack.drain()
         stack.fake.finish(stack.fake.started()[0].execution_id)
         stack.drain()
     finally:
-        stack.app.engine.max_rows = 10_000
+        stack.app.engine.answer_rows = 1000
     [(_, answer)] = stack.poster.posts
     assert answer.table.row_count == 5 and answer.table.truncated
     assert "Signature=" in answer.download_url and ".csv" in answer.download_url
