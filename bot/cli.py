@@ -116,6 +116,12 @@ def _catalog(settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from bot.service import backend
+
+    if backend() == "aws":
+        print("athena-bot: `ask` answers on the embedded default; with ATHENA_BOT_BACKEND=aws use "
+              "`athena-bot submit` and a running worker", file=sys.stderr)
+        return 2
     ensure_sample_lake(settings)
     as_of = args.as_of or settings.as_of
     charts = not args.no_chart and args.format != "jsonl"
