@@ -2,6 +2,7 @@
 
 - warm question -> answer (with chart) through the engine, median/p90/p99
 - SQL generation (understand + compile) per dev-set question, median/p99
+- execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
@@ -135,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lake {settings.lake} ({orders:,} orders), python {sys.version.split()[0]}")
     print(line("warm question -> answer with chart", bench_ask(app, args.rounds)))
     print(line("SQL generation (understand + compile)", bench_sql_generation(app, args.rounds)))
+    from tests.test_dev_set import evaluate
+
+    results = evaluate(app)
+    correct = sum(ok for _, ok, _ in results)
+    print(f"{'dev-set execution accuracy':44} {correct}/{len(results)} = {correct / len(results):.1%}")
     for name, times in bench_charts(app, max(3, args.rounds * 2)).items():
         print(line(f"chart render: {name}", times))
     rate, elapsed = bench_worker(app, 50)
