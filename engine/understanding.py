@@ -10,7 +10,9 @@ import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field, replace
+from typing import Literal, cast
 
+from engine.domain import DateRange
 from engine.errors import NeedsClarification, Refused
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery, ValueFilter
@@ -332,7 +334,8 @@ class Understanding:
 
     # -- follow-ups ---------------------------------------------------------------------------
     def _refine(self, previous: SemanticQuery, dims: list[str], filters: list[ValueFilter],
-                time_range, grain, order, limit) -> SemanticQuery:  # noqa: ANN001
+                time_range: DateRange | None, grain: str | None, order: str | None,
+                limit: int | None) -> SemanticQuery:
         merged = {(f.dimension, f.negate): f for f in previous.filters}
         for f in filters:
             merged[(f.dimension, f.negate)] = f
@@ -342,7 +345,7 @@ class Understanding:
             filters=list(merged.values()),
             time_range=time_range or previous.time_range,
             grain=grain or previous.grain,
-            order=order or previous.order,
+            order=cast(Literal["asc", "desc"] | None, order) or previous.order,
             limit=limit if limit is not None else previous.limit,
         )
         self._check_combinable(query)
