@@ -12,7 +12,6 @@ from adapters.local.duckdb_executor import DuckDBExecutor
 from adapters.local.identity import FileIdentity, OpenLocalIdentity
 from adapters.local.sample_lake import build_sample_lake
 from adapters.local.sqlite_queue import SQLiteQueue
-from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
 from bot.settings import SAMPLE_MODEL, Settings
 from charts import make_chart
 from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
@@ -74,14 +73,6 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
 
 def local_queue(settings: Settings, path: Path | None = None) -> SQLiteQueue:
     return SQLiteQueue(path or settings.state_path, max_receives=settings.max_receives)
-
-
-def local_idempotency(settings: Settings, path: Path | None = None) -> SQLiteIdempotency:
-    return SQLiteIdempotency(path or settings.state_path)
-
-
-def local_conversations(path: Path | str) -> SQLiteConversationStore:
-    return SQLiteConversationStore(path)
 
 
 @dataclass

@@ -46,9 +46,7 @@ def choose_chart(table: ResultTable, title: str = "", labels: dict[str, str] | N
     common = {"title": title, "y_label": labels.get(y, y), "y_format": formats.get(y, "number")}
     x, x_type = others[0]
     if is_time(x_type):
-        series = others[1][0] if len(others) > 1 else None
-        if series and len(set(table.column(series))) > MAX_SERIES:
-            series = None if len(others) == 1 else series
+        series = others[1][0] if len(others) > 1 else None  # render_png draws the top MAX_SERIES
         return ChartSpec(kind="line", x=x, y=y, series=series, **common)
     if len(others) > 1 or table.row_count > MAX_BARS:
         # two categories, or too many bars to read: show the first MAX_BARS as horizontal bars

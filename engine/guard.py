@@ -6,8 +6,6 @@ and a LIMIT no larger than the cap. Anything else is refused with a message sayi
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
@@ -94,6 +92,3 @@ class SqlGuard:
 def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
 
-
-def schema_tables(schema: dict[str, Any]) -> list[str]:
-    return sorted(f"{db}.{t}" for db, tables in schema.items() for t in tables)

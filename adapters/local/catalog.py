@@ -63,9 +63,6 @@ class LocalCatalog:
             self._tables = self._discover()
         return self._tables
 
-    def refresh(self) -> None:
-        self._tables = None
-
     def _discover(self) -> list[TableInfo]:
         found: list[TableInfo] = []
         if not self.lake.is_dir():
