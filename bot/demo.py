@@ -21,13 +21,18 @@ DEMO_AS_OF = dt.date(2025, 12, 31)  # the sample lake ends here
 # (thread, question): questions in one thread are a conversation
 DEMO_QUESTIONS = [
     ("t1", "What was our revenue by region last quarter?"),
+    ("t1", "Customer region"),
     ("t1", "and for 2024?"),
     ("t2", "Top 5 products by revenue in 2025"),
+    ("t2", "top 3 instead"),
     ("t3", "Monthly revenue and orders in 2025"),
     ("t4", "Return rate by category this year"),
     ("t5", "How many support tickets by priority last month?"),
     ("t6", "Average resolution time by ticket channel in Q3 2025"),
     ("t7", "revenue from electronics vs apparel by quarter in 2025"),
+    ("t10", "revenue 2025 vs 2024 by channel"),
+    ("t11", "show the 5 most recent orders over $1000"),
+    ("t12", "categories with more than 1m in sales this year"),
     ("t8", "What's the weather in Paris?"),
     ("t9", "delete all cancelled orders"),
 ]

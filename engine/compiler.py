@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from engine.errors import NeedsClarification
-from engine.semantic_model import DIALECT, ColumnRef, Join, Metric, SemanticModel
-from engine.semantic_query import SemanticQuery
+from engine.domain import DateRange
+from engine.semantic_model import DIALECT, ColumnRef, Entity, Join, Metric, SemanticModel
+from engine.semantic_query import Condition, SemanticQuery
+from engine.timeparse import range_label
 
 DEFAULT_LIMIT = 1000
 
@@ -55,6 +57,22 @@ def _with_filter(expression: exp.Expression, condition: exp.Expression) -> exp.E
     return expression.copy().transform(attach, copy=False)
 
 
+def _condition(expression: exp.Expression, condition: Condition) -> exp.Expression:
+    """``expression <op> value`` for a numeric condition, the value a sqlglot number literal."""
+    value = exp.Literal.number(repr(condition.value) if condition.value % 1 else int(condition.value))
+    if condition.op == "between":
+        assert condition.high is not None
+        high = exp.Literal.number(repr(condition.high) if condition.high % 1 else int(condition.high))
+        return exp.Between(this=expression, low=value, high=high)
+    builders = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ}
+    return builders[condition.op](this=expression, expression=value)
+
+
+def count_column(entity: Entity) -> str:
+    """Column name of a counted listing ("how many orders over $1,000")."""
+    return f"{entity.name}_count"
+
+
 class Compiler:
     """Compiles semantic queries against one semantic model."""
 
@@ -63,6 +81,8 @@ class Compiler:
         self.column_types = column_types or {}
 
     def compile(self, query: SemanticQuery) -> CompiledQuery:
+        if query.entity:
+            return self._compile_listing(query)
         model = self.model
         metrics = [model.metrics[m] for m in query.metrics]
         time_col = metrics[0].time
@@ -79,6 +99,10 @@ class Compiler:
             select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
 
         group: list[exp.Expression] = []
+        if query.compare:
+            period = self._period(time_col, query.compare)
+            select = select.select(exp.alias_(period, "period"), copy=False)
+            group.append(period.copy())
         if query.grain:
             bucket = exp.cast(exp.DateTrunc(unit=exp.Literal.string(query.grain), this=_col(time_col)),
                               exp.DataType.build("date", dialect=DIALECT))
@@ -91,11 +115,13 @@ class Compiler:
 
         filters = {m.filter_sql for m in metrics}
         shared_filter = metrics[0].filter_expression if len(filters) == 1 else None
+        aggregates: dict[str, exp.Expression] = {}
         for metric in metrics:
             expression = metric.expression.copy()
             if shared_filter is None and metric.filter_expression is not None:
                 expression = _with_filter(expression, metric.filter_expression)
-            select = select.select(exp.alias_(expression, metric.name), copy=False)
+            aggregates[metric.name] = expression
+            select = select.select(exp.alias_(expression.copy(), metric.name), copy=False)
 
         conditions: list[exp.Expression] = []
         if shared_filter is not None:
@@ -109,19 +135,110 @@ class Compiler:
                 cond = exp.In(this=column, expressions=literals)
                 cond = exp.Not(this=cond) if f.negate else cond
             conditions.append(cond)
-        if query.time_range:
+        tables = [root, *[j.right for j in joins]]
+        if query.compare:
+            conditions.append(exp.or_(*[exp.paren(exp.and_(*self._time_conditions(
+                time_col, r.start, r.end, tables))) for r in query.compare]))
+        elif query.time_range:
             conditions.extend(self._time_conditions(time_col, query.time_range.start,
-                                                    query.time_range.end, [root, *[j.right for j in joins]]))
+                                                    query.time_range.end, tables))
         if conditions:
             select = select.where(exp.and_(*conditions), copy=False)
         if group:
             select = select.group_by(*group, copy=False)
+        having = [_condition(aggregates[c.target].copy(), c) for c in query.conditions
+                  if c.target in aggregates]
+        if having:
+            select = select.having(exp.and_(*having), copy=False)
 
         order = self._order(query, metrics)
+        if query.compare and not query.order:
+            order = [exp.Ordered(this=_col(model.dimensions[d].column)) for d in query.dimensions]
+            order.append(exp.Ordered(this=exp.Min(this=_col(time_col))))
         if order:
             select = select.order_by(*order, copy=False)
         select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
         return CompiledQuery(select, query, root)
+
+    def _compile_listing(self, query: SemanticQuery) -> CompiledQuery:
+        """Rows of an entity: its columns, measures, filters, row conditions, sort and limit."""
+        model = self.model
+        entity = model.entities[query.entity or ""]
+        root = entity.from_table
+        needed = {c.table for c in entity.show} | {entity.table}
+        needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
+        for measure in entity.measures.values():
+            needed |= {c.table for c in measure.expression.find_all(exp.Column) if c.table}
+        if entity.time is not None:
+            needed.add(entity.time.table)
+        joins = self._joins(root, needed)
+        select = exp.select().from_(self._table(root), dialect=DIALECT)
+        for join in joins:
+            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
+                        expression=exp.column(join.right_column, table=join.right))
+            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+
+        shown: dict[str, exp.Expression] = {}
+        for ref in entity.show:
+            alias = ref.column if ref.column not in shown else f"{ref.table}_{ref.column}"
+            shown[alias] = _col(ref)
+        group = [e.copy() for e in shown.values()]
+        measures: dict[str, exp.Expression] = {}
+        for measure in entity.measures.values():
+            expression = measure.expression.copy()
+            measures[measure.name] = expression
+            same_as_shown = [a for a, e in shown.items() if e == expression]
+            if same_as_shown:
+                shown[measure.name] = shown.pop(same_as_shown[0])
+            elif not measure.aggregated:
+                group.append(expression.copy())
+        for alias, expression in shown.items():
+            select = select.select(exp.alias_(expression.copy(), alias), copy=False)
+        for name, expression in measures.items():
+            if name not in shown:
+                select = select.select(exp.alias_(expression.copy(), name), copy=False)
+
+        conditions: list[exp.Expression] = []
+        for f in query.filters:
+            column = _col(model.dimensions[f.dimension].column)
+            literals = [exp.Literal.string(v) for v in f.values]
+            cond: exp.Expression = exp.In(this=column, expressions=literals)
+            conditions.append(exp.Not(this=cond) if f.negate else cond)
+        if query.time_range and entity.time is not None:
+            conditions.extend(self._time_conditions(entity.time, query.time_range.start,
+                                                    query.time_range.end, [root, *[j.right for j in joins]]))
+        having = []
+        for c in query.conditions:
+            measure = entity.measures[c.target]
+            (having if measure.aggregated else conditions).append(_condition(measures[c.target].copy(), c))
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        if any(m.aggregated for m in entity.measures.values()):
+            select = select.group_by(*group, copy=False)
+        if having:
+            select = select.having(exp.and_(*having), copy=False)
+        if query.count:
+            inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
+            outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
+            return CompiledQuery(outer.limit(1, copy=False), query, root)
+        desc = query.order != "asc"
+        if query.sort == "time" and entity.time is not None:
+            order = exp.Ordered(this=_col(entity.time), desc=desc)
+        elif query.sort in measures:
+            order = exp.Ordered(this=measures[query.sort].copy(), desc=desc)
+        else:
+            order = exp.Ordered(this=next(iter(shown.values())).copy(), desc=False)
+        select = select.order_by(order, copy=False)
+        select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
+        return CompiledQuery(select, query, root)
+
+    def _period(self, time_col: ColumnRef, periods: list[DateRange]) -> exp.Expression:
+        """CASE naming which compared period a row falls in ("2024", "Q1 2025")."""
+        case = exp.Case()
+        for period in periods:
+            case = case.when(exp.and_(*self._time_conditions(time_col, period.start, period.end, [])),
+                             exp.Literal.string(range_label(period)), copy=False)
+        return case
 
     # -- helpers ------------------------------------------------------------------------------
     def _table(self, alias: str) -> exp.Table:

@@ -20,9 +20,12 @@ class NeedsClarification(BotError):
 
     status = "clarify"
 
-    def __init__(self, message: str, options: list[str] | None = None) -> None:
+    def __init__(self, message: str, options: list[str] | None = None,
+                 rewrites: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.options = options or []
+        # option -> the question rewritten with that option chosen, so a reply can continue it
+        self.rewrites = rewrites or {}
 
 
 class GuardRejected(Refused):

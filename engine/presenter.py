@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from engine.compiler import count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
 from engine.semantic_model import SemanticModel
-from engine.semantic_query import SemanticQuery
+from engine.semantic_query import Condition, SemanticQuery
+from engine.timeparse import range_label
+
+_OP_WORDS = {">": "over", ">=": "at least", "<": "under", "<=": "at most", "=": "equal to"}
 
 
 def period_label(value: object, grain: str) -> str:
@@ -25,19 +29,68 @@ def period_label(value: object, grain: str) -> str:
 
 
 def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
+    if query.entity:
+        entity = model.entities[query.entity]
+        labels = {ref.column: ref.column.replace("_", " ").capitalize() for ref in entity.show}
+        labels.update({m.name: m.label for m in entity.measures.values()})
+        labels[count_column(entity)] = f"{entity.label}s"
+        return labels
     labels = {m: model.metrics[m].label for m in query.metrics}
     labels.update({d: model.dimensions[d].label for d in query.dimensions})
     if query.grain:
         labels[query.grain] = query.grain.capitalize()
+    if query.compare:
+        labels["period"] = "Period"
     return labels
 
 
 def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
+    if query.entity:
+        entity = model.entities[query.entity]
+        formats = {m.name: m.format for m in entity.measures.values()}
+        formats[count_column(entity)] = "integer"
+        return formats
     return {m: model.metrics[m].format for m in query.metrics}
+
+
+def describe_condition(condition: Condition, label: str, fmt: str) -> str:
+    """E.g. "revenue over $1M", "order value between $100 and $500"."""
+    def show(value: float) -> str:
+        return format_value(value, fmt, compact=True)
+
+    if condition.op == "between" and condition.high is not None:
+        return f"{label} between {show(condition.value)} and {show(condition.high)}"
+    return f"{label} {_OP_WORDS[condition.op]} {show(condition.value)}"
+
+
+def _describe_listing(query: SemanticQuery, model: SemanticModel) -> str:
+    entity = model.entities[query.entity or ""]
+    text = f"{entity.label}s"
+    parts = [describe_condition(c, entity.measures[c.target].label.lower(), entity.measures[c.target].format)
+             for c in query.conditions]
+    parts += [_describe_filter(f.dimension, f.values, f.negate, model) for f in query.filters]
+    if entity.time is not None:
+        parts.append(query.time_range.describe() if query.time_range else "all time")
+    if query.sort and not query.count:
+        if query.sort == "time":
+            parts.append("most recent first" if query.order != "asc" else "oldest first")
+        else:
+            label = entity.measures[query.sort].label.lower()
+            parts.append(f"by {label}, {'highest' if query.order != 'asc' else 'lowest'} first")
+    if query.limit and not query.count:
+        parts.append(f"first {query.limit}")
+    return text + (", " + ", ".join(parts) if parts else "")
+
+
+def _describe_filter(dimension: str, values: list[str], negate: bool, model: SemanticModel) -> str:
+    label = model.dimensions[dimension].label.lower()
+    return f"{label} {'not ' if negate else ''}{'in' if len(values) > 1 else 'is'} {', '.join(values)}"
 
 
 def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     """E.g. "Revenue (completed orders) by customer region, 1 Jan 2024 - 31 Dec 2024"."""
+    if query.entity:
+        return _describe_listing(query, model)
     parts = []
     for name in query.metrics:
         metric = model.metrics[name]
@@ -49,19 +102,54 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     if by:
         text += " by " + " and ".join(by)
     for f in query.filters:
-        label = model.dimensions[f.dimension].label.lower()
-        values = ", ".join(f.values)
-        text += f", {label} {'not ' if f.negate else ''}{'in' if len(f.values) > 1 else 'is'} {values}"
-    text += f", {query.time_range.describe()}" if query.time_range else ", all time"
+        text += ", " + _describe_filter(f.dimension, f.values, f.negate, model)
+    for c in query.conditions:
+        metric = model.metrics[c.target]
+        text += ", " + describe_condition(c, metric.label.lower(), metric.format)
+    if query.compare:
+        text += ", " + " vs ".join(range_label(r) for r in query.compare)
+    else:
+        text += f", {query.time_range.describe()}" if query.time_range else ", all time"
     if query.limit and query.order and (query.dimensions or query.grain):
         text += f", {'top' if query.order == 'desc' else 'bottom'} {query.limit}"
     return text
 
 
+def _summarize_listing(query: SemanticQuery, model: SemanticModel, table: ResultTable, head: str) -> str:
+    entity = model.entities[query.entity or ""]
+    if query.count:
+        count = table.rows[0][0] if table.rows else 0
+        return f"{head}: {format_value(count, 'integer')}."
+    noun = entity.label.lower() + ("" if table.row_count == 1 else "s")
+    more = " (the first shown; more matched)" if table.truncated else ""
+    return f"{head}: {table.row_count:,} {noun}{more}."
+
+
+def _summarize_compare(query: SemanticQuery, model: SemanticModel, table: ResultTable, head: str) -> str:
+    metric = model.metrics[query.metrics[0]]
+    labels = [range_label(r) for r in query.compare]
+    totals: dict[str, float] = {}
+    for period, value in zip(table.column("period"), table.column(metric.name)):
+        totals[period] = totals.get(period, 0.0) + float(value or 0)
+    shown = [f"{p} {format_value(totals[p], metric.format, compact=True)}" for p in labels if p in totals]
+    change = ""
+    first, last = labels[0], labels[-1]
+    if not query.dimensions and totals.get(first) and last in totals:
+        delta = totals[last] / totals[first] - 1
+        change = f" ({'+' if delta >= 0 else ''}{delta:.1%} {last} vs {first})"
+    if query.dimensions and not metric.additive:
+        return f"{head}: {table.row_count} rows across {len(totals)} periods."
+    return f"{head}: {', '.join(shown)}{change}."
+
+
 def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> str:
     head = describe_query(query, model)
+    if query.entity:
+        return _summarize_listing(query, model, table, head)
     if table.row_count == 0:
         return f"{head}: no data matched."
+    if query.compare:
+        return _summarize_compare(query, model, table, head)
     metric = model.metrics[query.metrics[0]]
     values = table.column(metric.name)
 
@@ -96,7 +184,7 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
     lowest = query.order == "asc"
     share = ""
     total = sum(v for v in values if v is not None)
-    if metric.additive and total and not query.limit and value is not None:
+    if metric.additive and total and not query.limit and not query.conditions and value is not None:
         share = f" ({value / total:.0%})"
     if metric.additive:
         verb = "was lowest with" if lowest else "led with"

@@ -110,6 +110,42 @@ class Dimension:
 
 
 @dataclass
+class Measure:
+    """A number about one row of an entity, usable in conditions and sorting ("order value")."""
+
+    name: str
+    label: str
+    sql: str
+    expression: exp.Expression
+    synonyms: list[str] = field(default_factory=list)
+    format: str = "number"
+
+    @property
+    def aggregated(self) -> bool:
+        return self.expression.find(exp.AggFunc) is not None
+
+
+@dataclass
+class Entity:
+    """Something people list row by row: "the 5 most recent orders", "stores in EMEA"."""
+
+    name: str
+    label: str
+    table: str  # alias of the entity's own table
+    key: ColumnRef
+    show: list[ColumnRef]
+    synonyms: list[str] = field(default_factory=list)
+    time: ColumnRef | None = None
+    root: str | None = None  # the table aggregated measures are computed from (many side)
+    measures: dict[str, Measure] = field(default_factory=dict)
+    default_measure: str | None = None
+
+    @property
+    def from_table(self) -> str:
+        return self.root or self.table
+
+
+@dataclass
 class SemanticModel:
     name: str
     description: str
@@ -117,6 +153,7 @@ class SemanticModel:
     joins: list[Join]
     metrics: dict[str, Metric]
     dimensions: dict[str, Dimension]
+    entities: dict[str, Entity] = field(default_factory=dict)
 
     def join_path(self, root: str, target: str) -> list[Join] | None:
         """Many-to-one joins leading from ``root`` to ``target`` (shortest), or None."""
@@ -190,10 +227,32 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
             prefer_for_values=bool(spec.get("prefer_for_values", False)),
         )
+    entities = {name: _entity(name, spec, f"{where}: entity {name}")
+                for name, spec in (raw.get("entities") or {}).items()}
     model = SemanticModel(raw.get("name", "model"), raw.get("description", ""), tables, joins,
-                          metrics, dimensions)
+                          metrics, dimensions, entities)
     _validate(model, where)
     return model
+
+
+def _entity(name: str, spec: dict[str, Any], ctx: str) -> Entity:
+    measures = {}
+    for mname, mspec in (spec.get("measures") or {}).items():
+        measures[mname] = Measure(
+            name=mname, label=mspec.get("label", mname.replace("_", " ").capitalize()),
+            sql=mspec["sql"], expression=parse_snippet(mspec["sql"], f"{ctx} measure {mname}"),
+            synonyms=[str(s) for s in mspec.get("synonyms") or []],
+            format=mspec.get("format", "number"))
+    default = spec.get("default_measure")
+    if default is not None and default not in measures:
+        raise ModelError(f"{ctx}: default_measure {default} is not one of its measures")
+    return Entity(
+        name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
+        table=spec["table"], key=ColumnRef.parse(spec["key"], ctx),
+        show=[ColumnRef.parse(c, ctx) for c in spec.get("show") or [spec["key"]]],
+        synonyms=[str(s) for s in spec.get("synonyms") or []],
+        time=ColumnRef.parse(spec["time"], ctx) if spec.get("time") else None,
+        root=spec.get("root"), measures=measures, default_measure=default)
 
 
 def _validate(model: SemanticModel, where: str) -> None:
@@ -211,4 +270,15 @@ def _validate(model: SemanticModel, where: str) -> None:
     for dim in model.dimensions.values():
         if dim.column.table not in known:
             raise ModelError(f"{where}: dimension {dim.name} uses unknown table {dim.column.table}")
+    for entity in model.entities.values():
+        tables = {c.table for c in entity.show} | {entity.table, entity.key.table}
+        for measure in entity.measures.values():
+            tables |= _aliases_in(measure.expression)
+        if entity.time:
+            tables.add(entity.time.table)
+        if not tables <= known or entity.from_table not in known:
+            raise ModelError(f"{where}: entity {entity.name} uses unknown tables")
+        if not model.reachable(entity.from_table, tables):
+            raise ModelError(f"{where}: entity {entity.name}: {entity.from_table} does not reach "
+                             f"{sorted(tables)}")
 

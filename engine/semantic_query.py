@@ -17,7 +17,19 @@ class ValueFilter:
 
 
 @dataclass
+class Condition:
+    """A numeric condition on a metric ("revenue over 1M") or on an entity measure ("price > 500")."""
+
+    target: str  # metric name, or in a listing the entity's measure name
+    op: str  # ">", ">=", "<", "<=", "=", "between"
+    value: float
+    high: float | None = None
+
+
+@dataclass
 class SemanticQuery:
+    """Metrics by dimensions (an aggregate), or with ``entity`` set, a listing of its rows."""
+
     metrics: list[str]
     dimensions: list[str] = field(default_factory=list)
     filters: list[ValueFilter] = field(default_factory=list)
@@ -25,13 +37,16 @@ class SemanticQuery:
     grain: str | None = None
     order: Literal["asc", "desc"] | None = None
     limit: int | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    compare: list[DateRange] = field(default_factory=list)  # periods side by side, a period column
+    entity: str | None = None  # listing: rows of this entity
+    sort: str | None = None  # listing: a measure name, or "time"
+    count: bool = False  # listing counted: "how many orders over $1,000"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.time_range:
-            data["time_range"] = {"start": self.time_range.start.isoformat(),
-                                  "end": self.time_range.end.isoformat(),
-                                  "label": self.time_range.label}
+        data["time_range"] = _range_dict(self.time_range) if self.time_range else None
+        data["compare"] = [_range_dict(r) for r in self.compare]
         return data
 
     @classmethod
@@ -40,7 +55,18 @@ class SemanticQuery:
         return cls(
             metrics=list(data["metrics"]), dimensions=list(data.get("dimensions") or []),
             filters=[ValueFilter(**f) for f in data.get("filters") or []],
-            time_range=DateRange(dt.date.fromisoformat(tr["start"]), dt.date.fromisoformat(tr["end"]),
-                                 tr.get("label", "")) if tr else None,
+            time_range=_range(tr) if tr else None,
             grain=data.get("grain"), order=data.get("order"), limit=data.get("limit"),
+            conditions=[Condition(**c) for c in data.get("conditions") or []],
+            compare=[_range(r) for r in data.get("compare") or []],
+            entity=data.get("entity"), sort=data.get("sort"), count=bool(data.get("count")),
         )
+
+
+def _range_dict(period: DateRange) -> dict[str, str]:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat(), "label": period.label}
+
+
+def _range(data: dict[str, str]) -> DateRange:
+    return DateRange(dt.date.fromisoformat(data["start"]), dt.date.fromisoformat(data["end"]),
+                     data.get("label", ""))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.compiler import Compiler, to_athena_sql
 from engine.domain import Answer, Principal, ResultTable
-from engine.errors import BotError, ExecutionFailed
+from engine.errors import BotError, ExecutionFailed, NeedsClarification
 from engine.guard import SqlGuard
 from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, schema_of
 from engine.presenter import column_formats, column_labels, describe_query, summarize
@@ -128,8 +129,21 @@ class QueryEngine:
 
     def prepare(self, question: str, principal: Principal, as_of: dt.date | None = None,
                 conversation_id: str | None = None) -> Prepared:
-        """Understand, compile and guard; raises BotError subclasses with the user's message."""
-        plan = self.plan(question, as_of or dt.date.today(), self._previous(conversation_id))
+        """Understand, compile and guard; raises BotError subclasses with the user's message.
+
+        In a thread, a reply naming one of the options of the bot's last clarifying question
+        continues that question with the option chosen.
+        """
+        state = self._state(conversation_id)
+        previous = SemanticQuery.from_dict(state["query"]) if state.get("query") else None
+        text = self._continued(question, state)
+        try:
+            plan = self.plan(text, as_of or dt.date.today(), previous)
+        except NeedsClarification as err:
+            if conversation_id and self.conversations is not None:
+                pending = {"rewrites": err.rewrites} if err.rewrites else None
+                self.conversations.save(conversation_id, {**state, "pending": pending})
+            raise
         guarded = self.guard.check(plan.sql, principal)
         return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id)
 
@@ -168,8 +182,17 @@ class QueryEngine:
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         return answer
 
-    def _previous(self, conversation_id: str | None) -> SemanticQuery | None:
+    def _state(self, conversation_id: str | None) -> dict[str, Any]:
         if not conversation_id or self.conversations is None:
-            return None
-        state = self.conversations.load(conversation_id)
-        return SemanticQuery.from_dict(state["query"]) if state and "query" in state else None
+            return {}
+        return dict(self.conversations.load(conversation_id) or {})
+
+    @staticmethod
+    def _continued(question: str, state: dict[str, Any]) -> str:
+        """The pending question rewritten with the chosen option, or ``question`` itself."""
+        rewrites = (state.get("pending") or {}).get("rewrites") or {}
+        chosen = " ".join(re.findall(r"[a-z0-9&]+", question.lower()))
+        for option, rewritten in rewrites.items():
+            if chosen == " ".join(re.findall(r"[a-z0-9&]+", option.lower())):
+                return str(rewritten)
+        return question

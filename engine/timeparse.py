@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.domain import DateRange
 
@@ -39,6 +39,14 @@ class TimeParse:
     range: DateRange | None
     grain: str | None
     text: str  # the question with the time words blanked out
+    compare: list[DateRange] = field(default_factory=list)  # "2024 vs 2025": the periods, in order
+
+
+_COMPARE_RE = re.compile(r"\b(?:vs|versus|compared|compare|against|relative\s+to|and|or|over)\b")
+_SAME_PERIOD_RE = re.compile(r"\b(?:the\s+)?same\s+(?:period|time|months?|days?)\s+(last|previous|prior)\s+"
+                             rf"({_UNIT_RE})\b|\b(?:a|one|1)\s+({_UNIT_RE})\s+(?:ago|before|earlier)\b|"
+                             r"\b(?:the\s+)?(?:previous|prior|preceding)\s+period\b|"
+                             rf"\b(?:the\s+)?({_UNIT_RE})\s+(?:before|prior)\b")
 
 
 def _num(text: str) -> int:
@@ -145,19 +153,75 @@ _GRAIN_PATTERNS = [
 _TREND_RE = r"\b(?:trend|trends|trending|over time|timeline|time series|evolution|history)\b"
 
 
+def range_label(period: DateRange) -> str:
+    """A period as people name it: "2024", "Q3 2024", "Mar 2025", else its first and last day."""
+    start, end = period.start, period.end
+    if start.day == 1 and end == period_end(start, "year") and start.month == 1:
+        return str(start.year)
+    if start.day == 1 and start.month % 3 == 1 and end == period_end(start, "quarter"):
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if start.day == 1 and end == period_end(start, "month"):
+        return start.strftime("%b %Y")
+    return period.describe()
+
+
 def parse_time(text: str, as_of: dt.date) -> TimeParse:
-    """Find the time range and grain in a lower-cased question."""
+    """Find the time range (or the periods compared) and the grain in a lower-cased question."""
+    original = text
+    same = _SAME_PERIOD_RE.search(text)
+    if same:  # "vs the same period last year", "vs the week before": blanked, applied below
+        text = text[: same.start()] + " " * (same.end() - same.start()) + text[same.end():]
+    found, text, unit, at = _find_range(text, as_of)
+    compare: list[DateRange] = []
+    if found is not None and same:
+        named = same[2] or same[3] or same[4]
+        compare = [_shifted(found, UNIT_ALIASES[named] if named else "custom"), found]
+    elif found is not None and _COMPARE_RE.search(text):
+        baseline_first = _COMPARE_BEFORE.search(original[:at]) is not None
+        if baseline_first and unit:  # "revenue compared to last year": this year so far vs then
+            current = DateRange(period_start(as_of, unit), as_of, f"this {unit}")
+            compare = [_shifted(current, unit), current]
+        else:
+            second, rest, second_unit, _ = _find_range(text, as_of)
+            if second is not None:
+                if second_unit:  # "this year vs last year": the same days one year earlier
+                    second = _shifted(found, second_unit)
+                if second != found:
+                    compare = sorted([found, second], key=lambda r: r.start)
+                    text = rest
+    if compare:
+        found = DateRange(compare[0].start, max(r.end for r in compare), "compared periods")
+    return _with_grain(found, text, compare)
+
+
+_COMPARE_BEFORE = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)\s+"
+                             r"(?:the\s+)?$")
+
+
+def _shifted(period: DateRange, unit: str) -> DateRange:
+    """The same stretch of days one ``unit`` earlier ("same period last year")."""
+    if unit == "custom":
+        days = (period.end - period.start).days + 1
+        return DateRange(period.start - dt.timedelta(days=days), period.start - dt.timedelta(days=1),
+                         "previous period")
+    return DateRange(shift(period.start, unit, -1), shift(period.end, unit, -1), f"previous {unit}")
+
+
+def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str | None, int]:
+    """The first time range in ``text``, the text with it blanked, for "last <unit>" the unit
+    (so a comparison shifts like-for-like), and where it started."""
     found: DateRange | None = None
-    grain: str | None = None
+    unit_seen: str | None = None
+    at = len(text)
 
     def take(pattern: str, build) -> None:  # noqa: ANN001 - small local helper
-        nonlocal text, found
+        nonlocal text, found, at
         if found is not None:
             return
         for m in re.finditer(pattern, text):
             result = build(m)
             if result is not None:
-                found = result
+                found, at = result, m.start()
                 text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
                 return
 
@@ -172,7 +236,13 @@ def parse_time(text: str, as_of: dt.date) -> TimeParse:
     take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(this|current|last|previous|past|prior)\s+({_UNIT_RE})\b",
          lambda m: _this_or_last(m, as_of))
     take(rf"\b(?:in\s+|on\s+|during\s+|for\s+)?({_POINT_RE})\b", lambda m: _point(m[1], as_of))
+    if found is not None and found.label.startswith("last ") and found.label.count(" ") == 1:
+        unit_seen = found.label.split()[1]
+    return found, text, unit_seen, at
 
+
+def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) -> TimeParse:
+    grain: str | None = None
     for pattern, name in _GRAIN_PATTERNS:
         m = re.search(pattern, text)
         if m:
@@ -184,7 +254,7 @@ def parse_time(text: str, as_of: dt.date) -> TimeParse:
         if m:
             grain = _default_grain(found)
             text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
-    return TimeParse(found, grain, text)
+    return TimeParse(found, grain, text, compare)
 
 
 def _default_grain(found: DateRange | None) -> str:

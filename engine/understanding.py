@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal, cast
 
-from engine.domain import DateRange
+from engine.conditions import NumericCondition, find_conditions
 from engine.errors import NeedsClarification, Refused
 from engine.semantic_model import SemanticModel
-from engine.semantic_query import SemanticQuery, ValueFilter
-from engine.timeparse import NUMBER_WORDS, parse_time
+from engine.semantic_query import Condition, SemanticQuery, ValueFilter
+from engine.spelling import SpellingCorrector, expand_casual
+from engine.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, parse_time
 from engine.vocabulary import MAX_PHRASE, Sense, Vocabulary, build_vocabulary, tokenize
 
 STOPWORDS = set("""
@@ -28,12 +29,24 @@ will with would you your yours overall breakdown break down split versus vs comp
 against number count amount sum value figure figures data stat stats numbers see look looking
 need want know find display return returns just only each both among between did make made
 sold selling popular have having recent current latest respectively out during grouped group
-within inside under
+within inside under thanks hi hey hello okay ok now instead again too then same also about
+fetch pull enumerate listing lists where whom those
 """.split())
+# Words the time, ranking and condition grammar reads; known, so never "corrected" or "unknown".
+GRAMMAR = set("""
+today yesterday tomorrow since after before until till through last past previous trailing prior
+this current ytd qtd mtd wtd date far same period ago earlier fy day days week weeks month months
+quarter quarters year years daily weekly monthly quarterly yearly annually annual trend trends
+trending timeline history evolution top bottom best worst highest lowest largest smallest biggest
+first most least fewest max maximum min minimum greatest leading strongest weakest higher lower
+more less selling sold popular than greater above exceeding exceed exceeds fewer below equal
+exactly thousand million billion percent dollars usd bucks recent latest newest oldest earliest
+instead now how many count number list show display give find get time over
+""".split()) | set(MONTHS) | set(UNIT_ALIASES) | set(NUMBER_WORDS)
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
-NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus"}
+NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non"}
 VALUE_PREFIXES = {"in", "via", "through", "from", "using", "with"}
-IGNORED = STOPWORDS | NEGATORS | VALUE_PREFIXES | {"$", "%", "&"}
+IGNORED = STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | {"$", "%", "&"}
 
 _REFUSE_ANYWHERE = re.compile(
     r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
@@ -42,17 +55,29 @@ _REFUSE_AT_START = re.compile(
     r"set|rename|overwrite|write|wipe|erase|purge|add|load|copy|restore)\b")
 _SQL_AFTER_SEMICOLON = re.compile(r";\s*\S")
 
+_NUM = r"\d{1,4}|" + "|".join(k for k in NUMBER_WORDS if k != "a")
 _RANK_N = re.compile(r"\b(top|bottom|best|worst|highest|lowest|largest|smallest|biggest|first)\s+"
-                     r"(\d{1,4}|" + "|".join(k for k in NUMBER_WORDS if k != "a") + r")\b")
+                     rf"({_NUM})\b")
+_N_RANK = re.compile(rf"\b({_NUM})\s+(?:most\s+|least\s+)?(best|worst|highest|lowest|largest|smallest|"
+                     r"biggest|most|least|top|bottom|greatest|fewest)\b")
 _BEST_SELLING = re.compile(r"\b(?:best|top|most)[\s-]+(?:selling|sold|popular)\b")
 _TOP = re.compile(r"\btop\b")
 _BOTTOM = re.compile(r"\bbottom\b")
 _HIGH = re.compile(r"\b(?:highest|most|largest|biggest|max|maximum|greatest|leading|best|strongest|"
                    r"higher|more)\b")
-_LOW = re.compile(r"\b(?:lowest|least|fewest|smallest|min|minimum|worst|weakest|lower|less)\b")
+_LOW = re.compile(r"\b(?:lowest|least|fewest|smallest|min|minimum|worst|weakest|lower|less|cheapest)\b")
 _WHICH = re.compile(r"\b(?:which|what|who)\b")
 _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
-_ASC_WORDS = {"bottom", "worst", "lowest", "smallest"}
+_ASC_WORDS = {"bottom", "worst", "lowest", "smallest", "least", "fewest"}
+_RECENCY = re.compile(rf"\b(?:({_NUM})\s+)?(most\s+recent|latest|newest|recent|last|oldest|earliest|"
+                      rf"first)(?:\s+({_NUM}))?\b")
+_LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
+                        r"what are|who are|all)\b")
+_COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
+_FOLLOW_UP = re.compile(r"^\s*(?:and|now|what about|how about|what of|instead|only|just|same|also|"
+                        r"then|ok|okay|but|make it|switch to|change to|break (?:it|that|this) down|"
+                        r"split (?:it|that|this)|show (?:it|that|this|me that)|for|in|excluding|"
+                        r"without|except|top|bottom)\b|\binstead\b|\b(?:it|that|this) by\b")
 DEFAULT_TOP = 10
 
 
@@ -63,6 +88,26 @@ class _Mention:
     senses: list[Sense]
     prefix: list[str] = field(default_factory=list)  # up to two raw words before the mention
     next_word: str = ""
+    chars: tuple[int, int] = (0, 0)  # character span in the question text
+
+    def kinds(self) -> set[str]:
+        return {s.kind for s in self.senses}
+
+
+@dataclass
+class _Parsed:
+    """What the grammar found before words are resolved against the model."""
+
+    source: str  # the normalised question (casual forms expanded, spelling fixed)
+    mentions: list[_Mention]
+    conditions: list[NumericCondition]
+    time: object
+    order: str | None
+    limit: int | None
+    ranked: bool
+    recency: tuple[str, int | None] | None
+    listing_verb: bool
+    counting: bool
 
 
 def check_not_mutating(question: str) -> None:
@@ -77,6 +122,16 @@ def check_not_mutating(question: str) -> None:
                       "please ask a single question without ';'.")
 
 
+def _blank(text: str, m: re.Match[str]) -> str:
+    return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+
+
+def _count(word: str | None) -> int | None:
+    if not word:
+        return None
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
 class Understanding:
     """Turns questions into SemanticQuery objects using the model's vocabulary."""
 
@@ -85,34 +140,46 @@ class Understanding:
         self.model = model
         self.vocab: Vocabulary = build_vocabulary(model, values)
         self.default_metric = default_metric
-        self._known_words = sorted(self.vocab.words() - STOPWORDS)
+        vocab_words = self.vocab.words()
+        self._known_words = sorted(vocab_words - STOPWORDS)
+        self.speller = SpellingCorrector(vocab_words | IGNORED, vocab_words | GRAMMAR)
 
     # -- public -------------------------------------------------------------------------------
     def understand(self, question: str, as_of: dt.date,
                    previous: SemanticQuery | None = None) -> SemanticQuery:
         check_not_mutating(question)
-        text = question.lower().replace("\u2019", "'")
-        time = parse_time(text, as_of)
-        text = time.text
-        order, limit, text, ranked = self._ranking(text)
-        mentions, unknown = self._scan(text)
-        if unknown:
-            raise NeedsClarification(self._unknown_message(unknown), self._suggest(unknown))
-
-        metrics = self._metrics(mentions, ranked, bool(limit))
-        follow_up = not metrics and previous is not None
+        parsed = self._parse(question, as_of)
+        follow_cue = previous is not None and bool(_FOLLOW_UP.search(parsed.source))
+        entity = self._listing_entity(parsed)
+        if entity is None and previous is not None and previous.entity and not any(
+                "metric" in m.kinds() for m in parsed.mentions):
+            entity, follow_cue = previous.entity, True  # "only online" after a listing
+        if entity is not None:
+            query = self._listing(entity, parsed)
+            if previous is not None and previous.entity == entity and follow_cue:
+                return self._refine(previous, query, parsed)
+            return query
+        for m in parsed.mentions:
+            m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
+        mentions = [m for m in parsed.mentions if m.senses]
+        time = parsed.time
+        metrics = self._metrics(mentions, parsed.ranked, bool(parsed.limit))
+        follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
-                metrics = list(previous.metrics)
-            elif ranked and self.default_metric:
+                metrics = list(previous.metrics) if previous.metrics else []
+            elif parsed.ranked and self.default_metric:
                 metrics = [self.default_metric]
-            else:
+            if not metrics:
                 raise NeedsClarification(
                     "Which measure do you want? I can answer about: " + self._metric_list() + ".",
-                    [m.label for m in self.model.metrics.values()])
+                    [m.label for m in self.model.metrics.values()],
+                    {m.label: f"{parsed.source.strip()} {m.label.lower()}"
+                     for m in self.model.metrics.values()})
         roots = self._roots(metrics)
-        dims = self._dimensions(mentions, metrics, roots, ranked or bool(limit))
-        filters = self._filters(mentions, metrics, roots, question.lower())
+        tables = set().union(*(self.model.metrics[m].tables for m in metrics))
+        dims = self._dimensions(mentions, metrics, tables, roots, parsed)
+        filters = self._filters(mentions, tables, roots, "measure", self._metric_labels(metrics))
         filtered_dims = {f.dimension for f in filters}
         group_by: list[str] = []
         for dim, explicit in dims:
@@ -120,46 +187,79 @@ class Understanding:
                 continue
             if dim not in group_by:
                 group_by.append(dim)
-        if _COMPARE.search(question.lower()):
+        if _COMPARE.search(parsed.source) and not time.compare:
             for f in filters:
                 if len(f.values) > 1 and not f.negate and f.dimension not in group_by:
                     group_by.append(f.dimension)
+        conditions = self._metric_conditions(parsed, mentions, metrics)
 
-        if follow_up:
-            return self._refine(previous, group_by, filters, time.range, time.grain, order, limit)
-        if order and not group_by and not time.grain:
+        if follow_up and previous is not None and previous.entity is None:
+            update = SemanticQuery(metrics=metrics if metrics != previous.metrics else [],
+                                   dimensions=group_by, filters=filters, time_range=time.range,
+                                   grain=time.grain, order=cast(Literal["asc", "desc"] | None, parsed.order),
+                                   limit=parsed.limit, conditions=conditions, compare=time.compare)
+            return self._refine(previous, update, parsed)
+        if parsed.order and not group_by and not time.grain and not time.compare:
             raise NeedsClarification(
                 "Ranked by what? Name what to rank, e.g. \"top 5 products by revenue\" or "
                 "\"which region has the highest revenue\".", self._dimension_list())
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
-                              time_range=time.range, grain=time.grain, order=order, limit=limit)
+                              time_range=time.range, grain=time.grain,
+                              order=cast(Literal["asc", "desc"] | None, parsed.order),
+                              limit=parsed.limit, conditions=conditions, compare=time.compare)
         self._check_combinable(query)
         return query
 
-    # -- ranking ------------------------------------------------------------------------------
-    def _ranking(self, text: str) -> tuple[str | None, int | None, str, bool]:
-        def blank(m: re.Match[str]) -> str:
-            return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+    # -- grammar ------------------------------------------------------------------------------
+    def _parse(self, question: str, as_of: dt.date) -> _Parsed:
+        text = expand_casual(question.lower().replace("\u2019", "'"))
+        text = self.speller.fix(text)
+        source = text
+        conditions, text = find_conditions(text)
+        time = parse_time(text, as_of)
+        text = time.text
+        counting = bool(_COUNTING.search(text))
+        recency = None
+        m = _RECENCY.search(text)
+        if m:
+            word = m[2].replace("  ", " ")
+            order = "asc" if word in ("oldest", "earliest", "first") else "desc"
+            recency = (order, _count(m[1] or m[3]))
+            text = _blank(text, m)
+        listing_verb = bool(_LIST_VERB.search(text))
+        order, limit, text, ranked = self._ranking(text)
+        mentions, unknown = self._scan(text)
+        if unknown:
+            suggestions = self._suggest(unknown)
+            rewrites = {}
+            for word, close in suggestions:
+                rewrites[close] = re.sub(rf"\b{re.escape(word)}\b", close, source, count=1)
+            raise NeedsClarification(self._unknown_message(unknown),
+                                     [c for _, c in suggestions], rewrites)
+        return _Parsed(source, mentions, conditions, time, order, limit, ranked, recency,
+                       listing_verb, counting)
 
+    def _ranking(self, text: str) -> tuple[str | None, int | None, str, bool]:
         m = _RANK_N.search(text)
         if m:
-            n = int(m[2]) if m[2].isdigit() else NUMBER_WORDS[m[2]]
-            return ("asc" if m[1] in _ASC_WORDS else "desc"), n, blank(m), True
+            return ("asc" if m[1] in _ASC_WORDS else "desc"), _count(m[2]), _blank(text, m), True
+        m = _N_RANK.search(text)
+        if m:
+            return ("asc" if m[2] in _ASC_WORDS else "desc"), _count(m[1]), _blank(text, m), True
         m = _BEST_SELLING.search(text)
         if m:
-            return "desc", None, blank(m), True
+            return "desc", None, _blank(text, m), True
         for pattern, order in ((_TOP, "desc"), (_BOTTOM, "asc")):
             m = pattern.search(text)
             if m:
-                return order, DEFAULT_TOP, blank(m), True
+                return order, DEFAULT_TOP, _blank(text, m), True
         for pattern, order in ((_HIGH, "desc"), (_LOW, "asc")):
             m = pattern.search(text)
             if m:
                 singular_which = bool(_WHICH.search(text[: m.start()]))
-                return order, (1 if singular_which else None), blank(m), True
+                return order, (1 if singular_which else None), _blank(text, m), True
         return None, None, text, False
 
-    # -- scanning -----------------------------------------------------------------------------
     def _scan(self, text: str) -> tuple[list[_Mention], list[str]]:
         tokens = tokenize(text)
         words = [t for t, _, _ in tokens]
@@ -172,7 +272,8 @@ class Understanding:
                 if senses:
                     prefix = [w for w in words[max(0, i - 2):i]]
                     nxt = words[i + size] if i + size < len(words) else ""
-                    mentions.append(_Mention(i, i + size, list(senses), prefix, nxt))
+                    chars = (tokens[i][1], tokens[i + size - 1][2])
+                    mentions.append(_Mention(i, i + size, list(senses), prefix, nxt, chars))
                     i += size
                     break
             else:
@@ -184,17 +285,17 @@ class Understanding:
 
     def _unknown_message(self, unknown: list[str]) -> str:
         words = ", ".join(f"\"{w}\"" for w in dict.fromkeys(unknown))
-        suggestions = self._suggest(unknown)
+        suggestions = [c for _, c in self._suggest(unknown)]
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         return (f"I don't know {words} in this data.{hint} I can answer about "
                 f"{self._metric_list()}, broken down by {', '.join(self._dimension_list()[:8])}, ...")
 
-    def _suggest(self, unknown: list[str]) -> list[str]:
-        found: list[str] = []
-        for word in unknown:
-            for close in difflib.get_close_matches(word, self._known_words, n=2, cutoff=0.75):
-                if close not in found:
-                    found.append(close)
+    def _suggest(self, unknown: list[str]) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for word in dict.fromkeys(unknown):
+            for close in difflib.get_close_matches(word, self._known_words, n=2, cutoff=0.7):
+                if close not in [c for _, c in found]:
+                    found.append((word, close))
         return found
 
     def _metric_list(self) -> str:
@@ -202,6 +303,105 @@ class Understanding:
 
     def _dimension_list(self) -> list[str]:
         return [d.label.lower() for d in self.model.dimensions.values()]
+
+    # -- listings -----------------------------------------------------------------------------
+    def _listing_entity(self, parsed: _Parsed) -> str | None:
+        """The entity whose rows are asked for ("the 5 most recent orders"), or None."""
+        if not self.model.entities:
+            return None
+        entity_mentions = [m for m in parsed.mentions if "entity" in m.kinds()]
+        if len(entity_mentions) != 1:
+            return None
+        candidate = entity_mentions[0]
+        entity = next(s.name for s in candidate.senses if s.kind == "entity")
+        for m in parsed.mentions:
+            if m is candidate:
+                continue
+            own_measure = any(s.kind == "measure" and s.value == entity for s in m.senses)
+            if "metric" in m.kinds() and not own_measure:
+                return None  # "customers by revenue": an aggregate
+            if "dimension" in m.kinds() and set(m.prefix) & BY_WORDS:
+                return None  # "orders by channel"
+        if parsed.time.grain:
+            return None
+        measure_named = any(s.kind == "measure" and s.value == entity
+                            for m in parsed.mentions for s in m.senses)
+        is_metric = any(s.kind == "metric" for s in candidate.senses)
+        if parsed.counting:
+            return entity if parsed.conditions or not is_metric else None
+        if parsed.recency or parsed.conditions or (parsed.ranked and measure_named):
+            return entity
+        if parsed.listing_verb and not parsed.ranked:
+            return entity
+        return None
+
+    def _listing(self, name: str, parsed: _Parsed) -> SemanticQuery:
+        entity = self.model.entities[name]
+        label = entity.label.lower()
+        mentions = [m for m in parsed.mentions if "entity" not in m.kinds()]
+        for m in mentions:
+            if "value" in m.kinds():
+                m.senses = [s for s in m.senses if s.kind == "value"]
+        tables = {c.table for c in entity.show} | {entity.table}
+        filters = self._filters([m for m in mentions if "value" in m.kinds()], tables,
+                                [entity.from_table], "list", f"{entity.label}s")
+        named = [(m, s.name) for m in mentions for s in m.senses if s.kind == "measure" and s.value == name]
+        time = parsed.time
+        if (time.range or time.compare) and entity.time is None:
+            raise NeedsClarification(f"{entity.label}s have no date to filter on; ask without a time "
+                                     "period, or for a measure over time.")
+        conditions: list[Condition] = []
+        for cond in parsed.conditions:
+            target = self._nearest(cond, named) or entity.default_measure
+            if target is None:
+                raise NeedsClarification(f"Which number about {label}s should be "
+                                         f"{cond.op} {cond.value:g}?",
+                                         [m.label for m in entity.measures.values()])
+            conditions.append(Condition(target, cond.op, cond.value, cond.high))
+        sort: str | None = None
+        order = None
+        limit = None
+        if parsed.recency:
+            order, limit = parsed.recency
+            sort = "time" if entity.time else None
+        if parsed.ranked:
+            measure = named[0][1] if named else entity.default_measure
+            if measure is None:
+                raise NeedsClarification(f"Rank {label}s by what?",
+                                         [d.label for d in self.model.dimensions.values()][:5])
+            sort, order, limit = measure, parsed.order, parsed.limit or limit
+        if sort is None and entity.time is not None and not parsed.counting:
+            sort, order = "time", "desc"
+        return SemanticQuery(metrics=[], filters=filters, time_range=time.range,
+                             order=cast(Literal["asc", "desc"] | None, order), limit=limit,
+                             conditions=conditions, entity=name, sort=sort, count=parsed.counting)
+
+    @staticmethod
+    def _nearest(cond: NumericCondition, named: list[tuple[_Mention, str]]) -> str | None:
+        """The metric or measure a condition is about: named right after it ("over 1M in
+        revenue") or right before it ("revenue over 1M", "that cost more than $500")."""
+        best: tuple[int, str] | None = None
+        for m, name in named:
+            after = m.chars[0] - cond.end
+            before = cond.start - m.chars[1]
+            gap = after if 0 <= after <= 14 else before if 0 <= before <= 26 else None
+            if gap is not None and (best is None or gap < best[0]):
+                best = (gap, name)
+        return best[1] if best else None
+
+    def _metric_conditions(self, parsed: _Parsed, mentions: list[_Mention],
+                           metrics: list[str]) -> list[Condition]:
+        named = [(m, s.name) for m in mentions for s in m.senses if s.kind == "metric"]
+        conditions = []
+        for cond in parsed.conditions:
+            target = self._nearest(cond, named) or metrics[0]
+            if target not in metrics:
+                metrics.append(target)
+            value, high = cond.value, cond.high
+            if self.model.metrics[target].format == "percent" and not cond.percent and value > 1:
+                value, high = value / 100, (high / 100 if high is not None else None)
+            conditions.append(Condition(target, cond.op, value, high))
+        return conditions
 
     # -- resolving mentions -------------------------------------------------------------------
     def _metrics(self, mentions: list[_Mention], ranked: bool, has_limit: bool) -> list[str]:
@@ -215,7 +415,7 @@ class Understanding:
                 plain = [m for m in plain if m not in nouns]
         metrics = list(dict.fromkeys(s.name for m in plain for s in m.senses))
         for m in mentions:
-            kinds = {s.kind for s in m.senses}
+            kinds = m.kinds()
             if "metric" in kinds and kinds != {"metric"}:
                 as_dim = bool(set(m.prefix) & BY_WORDS) or bool(metrics) or has_limit or \
                     (ranked and "value" not in kinds)
@@ -239,18 +439,18 @@ class Understanding:
                                      [self.model.metrics[m].label for m in metrics])
         return roots
 
-    def _reachable_dims(self, names: list[str], metrics: list[str], roots: list[str]) -> list[str]:
-        needed = set().union(*(self.model.metrics[m].tables for m in metrics))
+    def _reachable_dims(self, names: list[str], tables: set[str], roots: list[str]) -> list[str]:
         ok = []
         for name in names:
             table = self.model.dimensions[name].column.table
-            if any(self.model.reachable(r, needed | {table}) for r in roots):
+            if any(self.model.reachable(r, tables | {table}) for r in roots):
                 ok.append(name)
         return ok
 
-    def _dimensions(self, mentions: list[_Mention], metrics: list[str], roots: list[str],
-                    ranked: bool) -> list[tuple[str, bool]]:
+    def _dimensions(self, mentions: list[_Mention], metrics: list[str], tables: set[str],
+                    roots: list[str], parsed: _Parsed) -> list[tuple[str, bool]]:
         """Dimensions to group by, each with whether it was asked for explicitly ("by X")."""
+        ranked = parsed.ranked or bool(parsed.limit)
         out: list[tuple[str, bool]] = []
         for m in mentions:
             dim_senses = [s.name for s in m.senses if s.kind == "dimension"]
@@ -263,43 +463,48 @@ class Understanding:
                 if (set(m.prefix) & VALUE_PREFIXES) or self._is_dim_word(m.next_word, value_dims):
                     continue  # "in store", "store channel": the value, handled as a filter
             m.senses = [s for s in m.senses if s.kind == "dimension"]
-            reachable = self._reachable_dims(dim_senses, metrics, roots)
+            reachable = self._reachable_dims(dim_senses, tables, roots)
             if not reachable:
                 labels = " or ".join(self.model.dimensions[d].label.lower() for d in dim_senses)
                 raise NeedsClarification(
                     f"{self._metric_labels(metrics)} can't be broken down by {labels}. "
                     "Which breakdown do you want?",
-                    [self.model.dimensions[d].label for d in self._reachable_all(metrics, roots)])
+                    [self.model.dimensions[d].label for d in self._reachable_dims(
+                        list(self.model.dimensions), tables, roots)])
             if len(reachable) > 1:
                 options = [self.model.dimensions[d].label for d in reachable]
-                raise NeedsClarification(f"Do you mean {' or '.join(options)}?", options)
+                raise NeedsClarification(
+                    f"Do you mean {' or '.join(options)}?", options,
+                    {o: self._rewrite(parsed.source, m, o.lower()) for o in options})
             out.append((reachable[0], explicit))
         return out
 
-    def _reachable_all(self, metrics: list[str], roots: list[str]) -> list[str]:
-        return self._reachable_dims(list(self.model.dimensions), metrics, roots)
+    @staticmethod
+    def _rewrite(source: str, mention: _Mention, words: str) -> str:
+        start, end = mention.chars
+        return source[:start] + words + source[end:]
 
     def _is_dim_word(self, word: str, dims: set[str]) -> bool:
         senses = self.vocab.senses.get((word,), [])
         return any(s.kind == "dimension" and s.name in dims for s in senses)
 
-    def _filters(self, mentions: list[_Mention], metrics: list[str], roots: list[str],
-                 question: str) -> list[ValueFilter]:
+    def _filters(self, mentions: list[_Mention], tables: set[str], roots: list[str],
+                 verb: str, what: str) -> list[ValueFilter]:
         grouped: dict[tuple[str, bool], list[str]] = {}
         for m in mentions:
             values = [s for s in m.senses if s.kind == "value"]
             if not values:
                 continue
-            dims = self._reachable_dims(list(dict.fromkeys(s.name for s in values)), metrics, roots)
+            dims = self._reachable_dims(list(dict.fromkeys(s.name for s in values)), tables, roots)
             if not dims:
                 where = " or ".join(self.model.dimensions[s.name].label.lower() for s in values)
                 raise NeedsClarification(
-                    f"{self._metric_labels(metrics)} can't be filtered by {where} "
-                    f"\"{values[0].value}\". Try another filter or measure.")
+                    f"{what} can't be filtered by {where} \"{values[0].value}\". "
+                    f"Try another filter or {verb}.")
             if len(dims) > 1:
                 preferred = [d for d in dims if self.model.dimensions[d].prefer_for_values]
                 if len(preferred) != 1:
-                    options = [f"{self.model.dimensions[d].label} = {self._value_of(values, d)}"
+                    options = [f"{self.model.dimensions[d].label} {self._value_of(values, d)}"
                                for d in dims]
                     raise NeedsClarification(f"Do you mean {' or '.join(options)}?", options)
                 dims = preferred
@@ -333,20 +538,32 @@ class Understanding:
                 "filter in one answer. Could you ask for fewer breakdowns?")
 
     # -- follow-ups ---------------------------------------------------------------------------
-    def _refine(self, previous: SemanticQuery, dims: list[str], filters: list[ValueFilter],
-                time_range: DateRange | None, grain: str | None, order: str | None,
-                limit: int | None) -> SemanticQuery:
+    def _refine(self, previous: SemanticQuery, update: SemanticQuery, parsed: _Parsed) -> SemanticQuery:
+        """The previous question of the thread changed by what the follow-up says."""
         merged = {(f.dimension, f.negate): f for f in previous.filters}
-        for f in filters:
+        dims = list(update.dimensions or previous.dimensions)
+        for f in update.filters:
             merged[(f.dimension, f.negate)] = f
+            if not update.dimensions and len(f.values) == 1 and not f.negate and f.dimension in dims:
+                dims.remove(f.dimension)  # "by region" then "what about EMEA?": EMEA alone
+        conditions = {c.target: c for c in previous.conditions}
+        conditions.update({c.target: c for c in update.conditions})
+        time_range, compare = previous.time_range, previous.compare
+        if update.time_range is not None:
+            time_range, compare = update.time_range, update.compare
         query = replace(
             previous,
-            dimensions=dims or list(previous.dimensions),
+            metrics=list(update.metrics or previous.metrics),
+            dimensions=dims if not previous.entity else [],
             filters=list(merged.values()),
-            time_range=time_range or previous.time_range,
-            grain=grain or previous.grain,
-            order=cast(Literal["asc", "desc"] | None, order) or previous.order,
-            limit=limit if limit is not None else previous.limit,
+            time_range=time_range, compare=compare,
+            grain=update.grain or previous.grain,
+            order=update.order or previous.order,
+            limit=update.limit if update.limit is not None else previous.limit,
+            conditions=list(conditions.values()),
+            sort=update.sort if parsed.ranked or parsed.recency else previous.sort,
+            count=update.count if previous.entity else False,
         )
-        self._check_combinable(query)
+        if query.metrics:
+            self._check_combinable(query)
         return query

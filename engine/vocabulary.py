@@ -40,9 +40,9 @@ def phrase_key(text: str) -> tuple[str, ...]:
 class Sense:
     """One meaning of a phrase: a metric, a dimension, or a value of a dimension."""
 
-    kind: str  # "metric" | "dimension" | "value"
-    name: str  # metric or dimension name
-    value: str | None = None
+    kind: str  # "metric" | "dimension" | "value" | "entity" | "measure"
+    name: str  # metric, dimension, entity or measure name
+    value: str | None = None  # a dimension's value; for a measure, the entity it belongs to
 
 
 @dataclass
@@ -75,6 +75,12 @@ def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Voca
     for dim in model.dimensions.values():
         for phrase in [dim.name.replace("_", " "), dim.label, *dim.synonyms]:
             vocab.add(phrase, Sense("dimension", dim.name))
+    for entity in model.entities.values():
+        for phrase in [entity.name.replace("_", " "), entity.label, *entity.synonyms]:
+            vocab.add(phrase, Sense("entity", entity.name))
+        for measure in entity.measures.values():
+            for phrase in [measure.name.replace("_", " "), measure.label, *measure.synonyms]:
+                vocab.add(phrase, Sense("measure", measure.name, entity.name))
     for dim_name, dim_values in values.items():
         for value in dim_values:
             vocab.add(value, Sense("value", dim_name, value))

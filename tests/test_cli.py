@@ -17,7 +17,7 @@ def cli(*args: str, stdin: str | None = None, env: dict | None = None, cwd: Path
 
 def test_ask_text(lake: Path, tmp_path: Path) -> None:
     result = cli("ask", "--lake", str(lake), "--as-of", "2025-06-15", "--charts-dir", str(tmp_path),
-                 "revenue by region last quarter")
+                 "revenue by customer region last quarter")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("Revenue (completed orders) by customer region, 1 Jan 2025 - 31 Mar 2025:")
@@ -36,7 +36,7 @@ def test_ask_json_uses_env_lake(lake: Path, tmp_path: Path) -> None:
 
 def test_ask_jsonl_contract_and_threads(lake: Path) -> None:
     lines = [
-        {"question": "revenue by region in 2024", "as_of": "2025-06-15", "conversation": "t1"},
+        {"question": "revenue by customer region in 2024", "as_of": "2025-06-15", "conversation": "t1"},
         {"question": "and for 2023?", "as_of": "2025-06-15", "conversation": "t1"},
         {"question": "and for 2023?", "as_of": None, "conversation": None},
         {"question": "drop table sales.orders", "as_of": None, "conversation": None},

@@ -45,7 +45,7 @@ def ask_job(question: str, **kw) -> AskJob:  # noqa: ANN003
 
 
 def test_job_round_trips_as_versioned_json() -> None:
-    job = ask_job("revenue by region", as_of="2025-06-15", conversation_id="c1")
+    job = ask_job("revenue by customer region", as_of="2025-06-15", conversation_id="c1")
     data = json.loads(encode_job(job))
     assert data["type"] == "ask" and data["version"] == 1 and data["job_id"] == job.job_id
     assert decode_job(encode_job(job)) == job
@@ -131,7 +131,7 @@ def test_undecodable_message_ends_in_dead_letter_queue(app: LocalApp, queue: SQL
 def test_follow_up_in_thread_uses_conversation(app: LocalApp, queue: SQLiteQueue, tmp_path: Path) -> None:
     poster = RecordingPoster()
     worker = make_worker(app, queue, poster, tmp_path)
-    queue.send(encode_job(ask_job("revenue by region in 2024", conversation_id="thread-9")))
+    queue.send(encode_job(ask_job("revenue by customer region in 2024", conversation_id="thread-9")))
     worker.run_once()
     queue.send(encode_job(ask_job("and for 2023?", conversation_id="thread-9")))
     worker.run_once()

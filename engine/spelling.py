@@ -1,0 +1,87 @@
+"""Casual forms and misspellings: "hw many", "whats", "reveune", "categroy".
+
+Casual forms are expanded from a fixed list; a misspelt word is replaced by the one known word
+within a small edit distance (transpositions count as one edit), never by a guess between two.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.vocabulary import normalize_token
+
+CASUAL = {
+    "hw": "how", "hwo": "how", "wat": "what", "wht": "what", "whats": "what is", "what's": "what is",
+    "u": "you", "ur": "your", "r": "are", "gimme": "give me", "lemme": "let me", "wanna": "want to",
+    "pls": "please", "plz": "please", "thx": "thanks", "thru": "through", "tho": "though",
+    "yday": "yesterday", "yest": "yesterday", "tmrw": "tomorrow", "avg": "average", "tot": "total",
+    "amt": "amount", "qty": "quantity", "no.": "number", "nr": "number", "num": "number",
+    "#": "number", "cnt": "count", "rev": "revenue", "cust": "customer", "custs": "customers",
+    "prod": "product", "prods": "products", "cat": "category", "cats": "categories",
+    "dept": "department", "depts": "departments", "mgr": "manager", "emp": "employee",
+    "emps": "employees", "yrly": "yearly", "mthly": "monthly", "wkly": "weekly", "qtrly": "quarterly",
+    "yoy": "year over year", "mom": "month over month", "wow": "week over week",
+    "ppl": "people", "btw": "", "pct": "percent",
+}
+_WORD = re.compile(r"[a-z][a-z'.]*[a-z]|[a-z]|#")
+
+
+def expand_casual(text: str) -> str:
+    """Lower-case text with casual forms written out ("hw many" -> "how many")."""
+    return _WORD.sub(lambda m: CASUAL.get(m.group(0), m.group(0)), text)
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance, stopping early once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class SpellingCorrector:
+    """Corrects words not in ``known`` to the closest of ``targets``, when one is clearly closest."""
+
+    def __init__(self, known: set[str], targets: set[str]) -> None:
+        self.known = known
+        self.targets = sorted(t for t in targets if len(t) >= 3 and t.isalpha())
+        self._cache: dict[str, str | None] = {}
+
+    def correct(self, word: str) -> str | None:
+        if word in self._cache:
+            return self._cache[word]
+        limit = 1 if len(word) <= 6 else 2
+        best: list[str] = []
+        best_distance = limit + 1
+        for target in self.targets:
+            if abs(len(target) - len(word)) > limit:
+                continue
+            d = edit_distance(word, target, min(limit, best_distance))
+            if d < best_distance:
+                best, best_distance = [target], d
+            elif d == best_distance and d <= limit:
+                best.append(target)
+        found = best[0] if len(best) == 1 and best_distance <= limit else None
+        self._cache[word] = found
+        return found
+
+    def fix(self, text: str) -> str:
+        """``text`` with each unknown word of 4+ letters replaced by its correction, if any."""
+        def repl(m: re.Match[str]) -> str:
+            word = m.group(0)
+            if len(word) < 4 or word in self.known or normalize_token(word) in self.known:
+                return word
+            return self.correct(normalize_token(word)) or self.correct(word) or word
+
+        return re.sub(r"[a-z]+", repl, text)
