@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import TextIO
+
+import yaml
 
 from adapters.local.sample_lake import build_sample_lake
 from adapters.local.sqlite_store import SQLiteConversationStore
@@ -39,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question (or jsonl questions from stdin with '-')")
     ask.add_argument("question", help="the question, or '-' to read jsonl from stdin")
     ask.add_argument("--lake", help="lake folder (default: $ATHENA_BOT_LAKE, then .athena-bot/lake)")
+    ask.add_argument("--model", help="semantic model YAML (default: $ATHENA_BOT_MODEL, then the sample's)")
     ask.add_argument("--as-of", type=_date, help="the date 'today' means (default: today)")
     ask.add_argument("--format", choices=["text", "json", "jsonl"], default="text")
     ask.add_argument("--charts-dir", type=Path, help="where chart PNGs go (default .athena-bot/charts)")
@@ -58,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("refresh-values", help="AWS: read dimension values with Athena into ATHENA_BOT_VALUES_FILE")
 
+    model = sub.add_parser("semantic-model", help="work with semantic models")
+    model_sub = model.add_subparsers(dest="model_command", required=True)
+    init = model_sub.add_parser("init", help="draft a semantic model YAML for a lake")
+    init.add_argument("--lake", required=True, help="lake folder (database/table/*.parquet)")
+    init.add_argument("--out", type=Path, help="write the YAML here (default: print it)")
+    init.add_argument("--name", default="drafted", help="model name")
+
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
@@ -68,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env().with_lake(getattr(args, "lake", None))
+        if getattr(args, "model", None):
+            settings = dataclasses.replace(settings, model_path=Path(args.model))
     except ValueError as err:
         print(f"athena-bot: bad configuration: {err}", file=sys.stderr)
         return 2
@@ -78,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{table:22} {rows:>9,} rows")
             print(f"Sample lake written to {summary.path}")
             return 0
+        if args.command == "semantic-model":
+            return _init_model(Path(args.lake), args.out, args.name)
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -102,6 +117,26 @@ def main(argv: list[str] | None = None) -> int:
     except (LakeMissing, ModelError, ConfigError) as err:
         print(f"athena-bot: {err}", file=sys.stderr)
         return 2
+
+
+def _init_model(lake: Path, out: Path | None, name: str) -> int:
+    from adapters.local.profile import profile_lake
+    from engine.model_draft import draft_model, render_model
+
+    profiles = profile_lake(lake)
+    if not profiles:
+        print(f"athena-bot: no tables under {lake} (expected database/table/*.parquet)", file=sys.stderr)
+        return 2
+    text = render_model(draft_model(profiles, name), f"athena-bot semantic-model init --lake {lake}")
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    out.write_text(text, encoding="utf-8")
+    drafted = yaml.safe_load(text)
+    print(f"Drafted {out}: {len(drafted['tables'])} tables, {len(drafted['joins'])} joins, "
+          f"{len(drafted['metrics'])} metrics, {len(drafted['dimensions'])} dimensions, "
+          f"{len(drafted['entities'])} entities. Review it, then point ATHENA_BOT_MODEL at it.")
+    return 0
 
 
 def _catalog(settings: Settings) -> int:

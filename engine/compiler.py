@@ -86,6 +86,8 @@ class Compiler:
         model = self.model
         metrics = [model.metrics[m] for m in query.metrics]
         time_col = metrics[0].time
+        if time_col is None and (query.grain or query.time_range or query.compare):
+            raise NeedsClarification(f"{metrics[0].label} has no date; ask without a time period.")
         needed = set().union(*(m.tables for m in metrics))
         needed |= {model.dimensions[d].column.table for d in query.dimensions}
         needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
@@ -104,6 +106,7 @@ class Compiler:
             select = select.select(exp.alias_(period, "period"), copy=False)
             group.append(period.copy())
         if query.grain:
+            assert time_col is not None
             bucket = exp.cast(exp.DateTrunc(unit=exp.Literal.string(query.grain), this=_col(time_col)),
                               exp.DataType.build("date", dialect=DIALECT))
             select = select.select(exp.alias_(bucket, query.grain), copy=False)

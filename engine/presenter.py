@@ -56,7 +56,9 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
 def describe_condition(condition: Condition, label: str, fmt: str) -> str:
     """E.g. "revenue over $1M", "order value between $100 and $500"."""
     def show(value: float) -> str:
-        return format_value(value, fmt, compact=True)
+        if fmt == "currency" and value < 1_000_000 and value == int(value):
+            return f"${value:,.0f}"  # "$1,000", not "$1.0K": the threshold as the user said it
+        return format_value(value, fmt, compact=value >= 1_000_000)
 
     if condition.op == "between" and condition.high is not None:
         return f"{label} between {show(condition.value)} and {show(condition.high)}"
@@ -84,7 +86,8 @@ def _describe_listing(query: SemanticQuery, model: SemanticModel) -> str:
 
 def _describe_filter(dimension: str, values: list[str], negate: bool, model: SemanticModel) -> str:
     label = model.dimensions[dimension].label.lower()
-    return f"{label} {'not ' if negate else ''}{'in' if len(values) > 1 else 'is'} {', '.join(values)}"
+    verb = ("not in" if negate else "in") if len(values) > 1 else ("is not" if negate else "is")
+    return f"{label} {verb} {', '.join(values)}"
 
 
 def describe_query(query: SemanticQuery, model: SemanticModel) -> str:

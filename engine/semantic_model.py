@@ -82,7 +82,7 @@ class Metric:
     label: str
     sql: str
     expression: exp.Expression
-    time: ColumnRef
+    time: ColumnRef | None  # the date the metric is measured on; None: not over time
     roots: list[str]
     synonyms: list[str] = field(default_factory=list)
     filter_sql: str | None = None
@@ -93,7 +93,7 @@ class Metric:
 
     @property
     def tables(self) -> set[str]:
-        found = _aliases_in(self.expression) | {self.time.table}
+        found = _aliases_in(self.expression) | ({self.time.table} if self.time else set())
         if self.filter_expression is not None:
             found |= _aliases_in(self.filter_expression)
         return found
@@ -209,7 +209,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
         metric = Metric(
             name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
             sql=spec["sql"], expression=parse_snippet(spec["sql"], ctx),
-            time=ColumnRef.parse(spec["time"], ctx), roots=list(spec.get("roots") or []),
+            time=ColumnRef.parse(spec["time"], ctx) if spec.get("time") else None, roots=list(spec.get("roots") or []),
             synonyms=[str(s) for s in spec.get("synonyms") or []], filter_sql=filt,
             filter_expression=parse_snippet(filt, ctx) if filt else None,
             filter_label=spec.get("filter_label", ""), format=spec.get("format", "number"),

@@ -76,12 +76,21 @@ class SpellingCorrector:
         self._cache[word] = found
         return found
 
+    def _inflected(self, word: str) -> bool:
+        for suffix in ("ed", "d", "ing"):
+            stem = word[: -len(suffix)]
+            if word.endswith(suffix) and len(stem) >= 3 and (stem in self.known or stem + "e" in self.known):
+                return True
+        return False
+
     def fix(self, text: str) -> str:
         """``text`` with each unknown word of 4+ letters replaced by its correction, if any."""
         def repl(m: re.Match[str]) -> str:
             word = m.group(0)
             if len(word) < 4 or word in self.known or normalize_token(word) in self.known:
                 return word
+            if self._inflected(word):
+                return " " * len(word)  # "employees hired in 2023": the verb of a known noun
             return self.correct(normalize_token(word)) or self.correct(word) or word
 
         return re.sub(r"[a-z]+", repl, text)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal, cast
 
+from sqlglot import exp
+
 from engine.conditions import NumericCondition, find_conditions
 from engine.errors import NeedsClarification, Refused
 from engine.semantic_model import SemanticModel
@@ -139,7 +141,7 @@ class Understanding:
                  default_metric: str | None = None) -> None:
         self.model = model
         self.vocab: Vocabulary = build_vocabulary(model, values)
-        self.default_metric = default_metric
+        self.default_metric = default_metric if default_metric in model.metrics else None
         vocab_words = self.vocab.words()
         self._known_words = sorted(vocab_words - STOPWORDS)
         self.speller = SpellingCorrector(vocab_words | IGNORED, vocab_words | GRAMMAR)
@@ -170,6 +172,8 @@ class Understanding:
                 metrics = list(previous.metrics) if previous.metrics else []
             elif parsed.ranked and self.default_metric:
                 metrics = [self.default_metric]
+            elif parsed.counting:  # "how many contractors": count the rows the values describe
+                metrics = self._count_metric(mentions)
             if not metrics:
                 raise NeedsClarification(
                     "Which measure do you want? I can answer about: " + self._metric_list() + ".",
@@ -428,6 +432,14 @@ class Understanding:
                     m.senses = [s for s in m.senses if s.kind != "metric"]
         return metrics
 
+    def _count_metric(self, mentions: list[_Mention]) -> list[str]:
+        tables = {self.model.dimensions[s.name].column.table for m in mentions for s in m.senses
+                  if s.kind in ("value", "dimension")}
+        for name, metric in self.model.metrics.items():
+            if metric.roots[0] in tables and isinstance(metric.expression, exp.Count):
+                return [name]
+        return []
+
     def _roots(self, metrics: list[str]) -> list[str]:
         roots = list(self.model.metrics[metrics[0]].roots)
         for name in metrics[1:]:
@@ -525,6 +537,10 @@ class Understanding:
 
     def _check_combinable(self, query: SemanticQuery) -> None:
         times = {str(self.model.metrics[m].time) for m in query.metrics}
+        undated = [self.model.metrics[m].label for m in query.metrics if self.model.metrics[m].time is None]
+        if undated and (query.time_range or query.grain):
+            raise NeedsClarification(f"{' and '.join(undated)} has no date to filter or trend on; "
+                                     "ask without a time period.")
         if len(times) > 1 and (query.time_range or query.grain):
             raise NeedsClarification(
                 f"{self._metric_labels(query.metrics)} are measured on different dates "
@@ -538,6 +554,10 @@ class Understanding:
                 "filter in one answer. Could you ask for fewer breakdowns?")
 
     # -- follow-ups ---------------------------------------------------------------------------
+    @staticmethod
+    def _names_measure(parsed: _Parsed) -> bool:
+        return any(s.kind == "measure" for m in parsed.mentions for s in m.senses)
+
     def _refine(self, previous: SemanticQuery, update: SemanticQuery, parsed: _Parsed) -> SemanticQuery:
         """The previous question of the thread changed by what the follow-up says."""
         merged = {(f.dimension, f.negate): f for f in previous.filters}
@@ -561,7 +581,7 @@ class Understanding:
             order=update.order or previous.order,
             limit=update.limit if update.limit is not None else previous.limit,
             conditions=list(conditions.values()),
-            sort=update.sort if parsed.ranked or parsed.recency else previous.sort,
+            sort=update.sort if parsed.recency or self._names_measure(parsed) else previous.sort,
             count=update.count if previous.entity else False,
         )
         if query.metrics:
