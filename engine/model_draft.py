@@ -217,7 +217,7 @@ def draft_model(profiles: list[TableProfile], name: str = "drafted") -> dict[str
             shown += [c.name for c in table.columns if c.name not in shown and not _is_id(c.name)
                       and c.name not in table.partition_keys][: 8 - len(shown)]
             measures = {c.name: {"label": words(c.name).capitalize(), "sql": f"{alias}.{c.name}",
-                                 "synonyms": [words(c.name)],
+                                 "synonyms": _unique([words(c.name), c.name.split("_")[-1]]),
                                  "format": "currency" if _MONEY.search(c.name) else "number"}
                         for c in table.columns if is_numeric(c.type) and not _is_id(c.name)
                         and c.name not in table.partition_keys}

@@ -163,6 +163,8 @@ class Understanding:
             return query
         for m in parsed.mentions:
             m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
+            if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
+                m.senses = [s for s in m.senses if s.kind == "metric"]  # "more than 80 employees"
         mentions = [m for m in parsed.mentions if m.senses]
         time = parsed.time
         metrics = self._metrics(mentions, parsed.ranked, bool(parsed.limit))
