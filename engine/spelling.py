@@ -6,6 +6,7 @@ within a small edit distance (transpositions count as one edit), never by a gues
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from engine.vocabulary import normalize_token
@@ -72,6 +73,9 @@ class SpellingCorrector:
                 best, best_distance = [target], d
             elif d == best_distance and d <= limit:
                 best.append(target)
+        if len(best) > 1:  # a tie: the candidate sharing the most letters in order, if one does
+            ratios = sorted(((difflib.SequenceMatcher(None, word, t).ratio(), t) for t in best), reverse=True)
+            best = [ratios[0][1]] if ratios[0][0] > ratios[1][0] else best
         found = best[0] if len(best) == 1 and best_distance <= limit else None
         self._cache[word] = found
         return found

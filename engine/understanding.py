@@ -157,7 +157,7 @@ class Understanding:
                 "metric" in m.kinds() for m in parsed.mentions):
             entity, follow_cue = previous.entity, True  # "only online" after a listing
         if entity is not None:
-            query = self._listing(entity, parsed)
+            query = self._listing(entity, parsed, previous)
             if previous is not None and previous.entity == entity and follow_cue:
                 return self._refine(previous, query, parsed)
             return query
@@ -233,8 +233,10 @@ class Understanding:
             recency = (order, _count(m[1] or m[3]))
             text = _blank(text, m)
         listing_verb = bool(_LIST_VERB.search(text))
+        before_ranking = text
         order, limit, text, ranked = self._ranking(text)
         mentions, unknown = self._scan(text)
+        mentions += self._superlative_measures(before_ranking, text)
         if unknown:
             suggestions = self._suggest(unknown)
             rewrites = {}
@@ -265,6 +267,17 @@ class Understanding:
                 singular_which = bool(_WHICH.search(text[: m.start()]))
                 return order, (1 if singular_which else None), _blank(text, m), True
         return None, None, text, False
+
+    def _superlative_measures(self, before: str, after: str) -> list[_Mention]:
+        """Measures named by the ranking words themselves: "biggest" orders rank by order value."""
+        found = []
+        for word, start, end in tokenize(before):
+            if after[start:end].strip():
+                continue  # not part of the ranking words
+            senses = [s for s in self.vocab.senses.get((word,), []) if s.kind == "measure"]
+            if senses:
+                found.append(_Mention(-1, -1, senses, chars=(start, end)))
+        return found
 
     def _scan(self, text: str) -> tuple[list[_Mention], list[str]]:
         tokens = tokenize(text)
@@ -326,8 +339,8 @@ class Understanding:
             own_measure = any(s.kind == "measure" and s.value == entity for s in m.senses)
             if "metric" in m.kinds() and not own_measure:
                 return None  # "customers by revenue": an aggregate
-            if "dimension" in m.kinds() and set(m.prefix) & BY_WORDS:
-                return None  # "orders by channel"
+            if "dimension" in m.kinds() and (set(m.prefix) & BY_WORDS or "value" not in m.kinds()):
+                return None  # "orders by channel", "countries with fewer than 100 orders"
         if parsed.time.grain:
             return None
         measure_named = any(s.kind == "measure" and s.value == entity
@@ -341,7 +354,7 @@ class Understanding:
             return entity
         return None
 
-    def _listing(self, name: str, parsed: _Parsed) -> SemanticQuery:
+    def _listing(self, name: str, parsed: _Parsed, previous: SemanticQuery | None = None) -> SemanticQuery:
         entity = self.model.entities[name]
         label = entity.label.lower()
         mentions = [m for m in parsed.mentions if "entity" not in m.kinds()]
@@ -370,7 +383,10 @@ class Understanding:
         if parsed.recency:
             order, limit = parsed.recency
             sort = "time" if entity.time else None
-        if parsed.ranked:
+        if parsed.ranked and not named and previous is not None and previous.entity == name \
+                and previous.sort:
+            sort, order, limit = previous.sort, previous.order, parsed.limit  # "top 2 instead"
+        elif parsed.ranked:
             measure = named[0][1] if named else entity.default_measure
             if measure is None:
                 raise NeedsClarification(f"Rank {label}s by what?",
@@ -474,8 +490,9 @@ class Understanding:
             explicit = bool(set(m.prefix) & BY_WORDS)
             if value_senses and not explicit and not ranked:
                 value_dims = {s.name for s in value_senses}
-                if (set(m.prefix) & VALUE_PREFIXES) or self._is_dim_word(m.next_word, value_dims):
-                    continue  # "in store", "store channel": the value, handled as a filter
+                if (set(m.prefix) & VALUE_PREFIXES) or self._is_dim_word(m.next_word, value_dims) \
+                        or self._is_metric_word(m.next_word):
+                    continue  # "in store", "store channel", "store orders": the value, a filter
             m.senses = [s for s in m.senses if s.kind == "dimension"]
             reachable = self._reachable_dims(dim_senses, tables, roots)
             if not reachable:
@@ -498,6 +515,9 @@ class Understanding:
         start, end = mention.chars
         return source[:start] + words + source[end:]
 
+    def _is_metric_word(self, word: str) -> bool:
+        return any(s.kind == "metric" for s in self.vocab.senses.get((word,), []))
+
     def _is_dim_word(self, word: str, dims: set[str]) -> bool:
         senses = self.vocab.senses.get((word,), [])
         return any(s.kind == "dimension" and s.name in dims for s in senses)
@@ -505,6 +525,7 @@ class Understanding:
     def _filters(self, mentions: list[_Mention], tables: set[str], roots: list[str],
                  verb: str, what: str) -> list[ValueFilter]:
         grouped: dict[tuple[str, bool], list[str]] = {}
+        last: tuple[str, bool, int] | None = None  # dimension, negated, end of the last value
         for m in mentions:
             values = [s for s in m.senses if s.kind == "value"]
             if not values:
@@ -524,6 +545,10 @@ class Understanding:
                 dims = preferred
             dim = dims[0]
             negate = bool(set(m.prefix) & NEGATORS)
+            if last and last[0] == dim and last[1] and m.prefix[-1:] in (["and"], ["or"], ["nor"]) \
+                    and m.start == last[2] + 1:
+                negate = True  # "excluding books and beauty": both excluded
+            last = (dim, negate, m.end)
             bucket = grouped.setdefault((dim, negate), [])
             value = self._value_of(values, dim)
             if value not in bucket:
