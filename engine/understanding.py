@@ -32,8 +32,11 @@ against number count amount sum value figure figures data stat stats numbers see
 need want know find display return returns just only each both among between did make made
 sold selling popular have having recent current latest respectively out during grouped group
 within inside under thanks hi hey hello okay ok now instead again too then same also about
-fetch pull enumerate listing lists where whom those
+fetch pull enumerate listing lists where whom those up sell sells generate generated generating
+bring brought earn earned earning make makes placed opened open created received raised came come
+went go do doing happen happened did our we breakdown look
 """.split())
+AVERAGE_WORDS = {"average", "avg", "mean"}
 # Words the time, ranking and condition grammar reads; known, so never "corrected" or "unknown".
 GRAMMAR = set("""
 today yesterday tomorrow since after before until till through last past previous trailing prior
@@ -48,7 +51,7 @@ instead now how many count number list show display give find get time over
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
 NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non"}
 VALUE_PREFIXES = {"in", "via", "through", "from", "using", "with"}
-IGNORED = STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | {"$", "%", "&"}
+IGNORED = STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | AVERAGE_WORDS | {"$", "%", "&"}
 
 _REFUSE_ANYWHERE = re.compile(
     r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
@@ -110,6 +113,8 @@ class _Parsed:
     recency: tuple[str, int | None] | None
     listing_verb: bool
     counting: bool
+    averaged: bool = False  # "average" said, outside a metric's own name
+    how_much: bool = False
 
 
 def check_not_mutating(question: str) -> None:
@@ -172,7 +177,7 @@ class Understanding:
         if not metrics:
             if previous is not None:
                 metrics = list(previous.metrics) if previous.metrics else []
-            elif parsed.ranked and self.default_metric:
+            elif (parsed.ranked or parsed.how_much) and self.default_metric:
                 metrics = [self.default_metric]
             elif parsed.counting:  # "how many contractors": count the rows the values describe
                 metrics = self._count_metric(mentions)
@@ -182,6 +187,13 @@ class Understanding:
                     [m.label for m in self.model.metrics.values()],
                     {m.label: f"{parsed.source.strip()} {m.label.lower()}"
                      for m in self.model.metrics.values()})
+        summed = [self.model.metrics[m].label.lower() for m in metrics if self.model.metrics[m].additive]
+        if parsed.averaged and summed:
+            averages = [m.label for m in self.model.metrics.values()
+                        if not m.additive and m.format != "integer"]
+            raise NeedsClarification(
+                f"Average {summed[0]} per what? I can give {summed[0]} in total (by any breakdown), "
+                f"or an average the data team defined: {', '.join(averages)}.", averages)
         roots = self._roots(metrics)
         tables = set().union(*(self.model.metrics[m].tables for m in metrics))
         dims = self._dimensions(mentions, metrics, tables, roots, parsed)
@@ -244,8 +256,16 @@ class Understanding:
                 rewrites[close] = re.sub(rf"\b{re.escape(word)}\b", close, source, count=1)
             raise NeedsClarification(self._unknown_message(unknown),
                                      [c for _, c in suggestions], rewrites)
+        leftover = {w for w, _, _ in tokenize(self._unmatched(text, mentions))}
         return _Parsed(source, mentions, conditions, time, order, limit, ranked, recency,
-                       listing_verb, counting)
+                       listing_verb, counting, bool(leftover & AVERAGE_WORDS),
+                       bool(re.search(r"\bhow\s+much\b", source)))
+
+    @staticmethod
+    def _unmatched(text: str, mentions: list[_Mention]) -> str:
+        for m in mentions:
+            text = text[: m.chars[0]] + " " * (m.chars[1] - m.chars[0]) + text[m.chars[1]:]
+        return text
 
     def _ranking(self, text: str) -> tuple[str | None, int | None, str, bool]:
         m = _RANK_N.search(text)
@@ -256,7 +276,8 @@ class Understanding:
             return ("asc" if m[2] in _ASC_WORDS else "desc"), _count(m[1]), _blank(text, m), True
         m = _BEST_SELLING.search(text)
         if m:
-            return "desc", None, _blank(text, m), True
+            singular_which = bool(_WHICH.search(text[: m.start()]))
+            return "desc", (1 if singular_which else None), _blank(text, m), True
         for pattern, order in ((_TOP, "desc"), (_BOTTOM, "asc")):
             m = pattern.search(text)
             if m:
@@ -339,7 +360,8 @@ class Understanding:
             own_measure = any(s.kind == "measure" and s.value == entity for s in m.senses)
             if "metric" in m.kinds() and not own_measure:
                 return None  # "customers by revenue": an aggregate
-            if "dimension" in m.kinds() and (set(m.prefix) & BY_WORDS or "value" not in m.kinds()):
+            if "dimension" in m.kinds() and (set(m.prefix) & BY_WORDS or "value" not in m.kinds()) \
+                    and not self._names_value_before(m, parsed.mentions):
                 return None  # "orders by channel", "countries with fewer than 100 orders"
         if parsed.time.grain:
             return None
@@ -353,6 +375,13 @@ class Understanding:
         if parsed.listing_verb and not parsed.ranked:
             return entity
         return None
+
+    @staticmethod
+    def _names_value_before(m: _Mention, mentions: list[_Mention]) -> bool:
+        """"the books category": the dimension word only says what the value before it is."""
+        dims = {s.name for s in m.senses if s.kind == "dimension"}
+        return any(o.end == m.start and any(s.kind == "value" and s.name in dims for s in o.senses)
+                   for o in mentions)
 
     def _listing(self, name: str, parsed: _Parsed, previous: SemanticQuery | None = None) -> SemanticQuery:
         entity = self.model.entities[name]
