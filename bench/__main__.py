@@ -33,7 +33,7 @@ from engine.worker import Worker
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2025, 12, 31)
 ASK_QUESTIONS = [
-    "revenue by region last quarter", "top 10 products by revenue this year",
+    "revenue by customer region last quarter", "top 10 products by revenue this year",
     "monthly revenue in 2025", "orders by channel in 2024", "return rate by category this year",
     "tickets by priority last month", "average order value by segment in 2025",
     "weekly revenue last 90 days", "gross margin by brand for electronics in 2025",

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adapters.local.catalog import LocalCatalog
 from adapters.local.duckdb_executor import DuckDBExecutor
 from adapters.local.identity import FileIdentity, OpenLocalIdentity
 from adapters.local.sample_lake import build_sample_lake
 from adapters.local.sqlite_queue import SQLiteQueue
+from bot.aws_settings import ConfigError
 from bot.settings import SAMPLE_MODEL, Settings
 from charts import make_chart
+from engine.planner import Planner
 from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
 from engine.routing import RoutingPoster
 from engine.semantic_model import SemanticModel, load_model
@@ -65,10 +67,26 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
     executor = DuckDBExecutor(catalog)
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart if charts else None,
                          conversations=conversations, default_metric=settings.default_metric,
-                         max_rows=settings.max_rows, answer_rows=settings.answer_rows)
+                         max_rows=settings.max_rows, answer_rows=settings.answer_rows,
+                         planner=build_planner(settings, model))
     identity: IdentityResolver = FileIdentity(settings.identity_file) if settings.identity_file \
         else OpenLocalIdentity()
     return LocalApp(settings, model, catalog, engine, identity)
+
+
+def build_planner(settings: Settings, model: SemanticModel, session: Any = None) -> Planner | None:
+    """The Bedrock planner when ATHENA_BOT_PLANNER=bedrock, else None (rules only)."""
+    if settings.planner != "bedrock":
+        return None
+    if not settings.bedrock_model_id:
+        raise ConfigError("ATHENA_BOT_BEDROCK_MODEL_ID must be set when ATHENA_BOT_PLANNER=bedrock")
+    import boto3
+
+    from adapters.aws.bedrock_planner import BedrockPlanner
+
+    session = session or boto3.Session()
+    client = session.client("bedrock-runtime", region_name=settings.bedrock_region)
+    return BedrockPlanner(client, settings.bedrock_model_id, model)
 
 
 def local_queue(settings: Settings, path: Path | None = None) -> SQLiteQueue:
@@ -144,7 +162,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,
                          default_metric=settings.default_metric, max_rows=settings.max_rows,
                          answer_rows=settings.answer_rows,
-                         values=values)
+                         values=values, planner=build_planner(settings, model, session))
     identity = build_aws_identity(settings, aws, session)
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
     idempotency = PowertoolsIdempotency(aws.idempotency_table or "", boto3_client=dynamodb)

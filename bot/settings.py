@@ -26,6 +26,9 @@ class Settings:
     max_receives: int
     identity_file: Path | None
     default_metric: str | None
+    planner: str | None = None  # "bedrock": an LLM planner for what the rules cannot read
+    bedrock_model_id: str | None = None
+    bedrock_region: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -45,6 +48,9 @@ class Settings:
             max_receives=int(env.get("ATHENA_BOT_MAX_RECEIVES") or 3),
             identity_file=Path(identity) if identity else None,
             default_metric=env.get("ATHENA_BOT_DEFAULT_METRIC") or "revenue",
+            planner=_planner(env.get("ATHENA_BOT_PLANNER")),
+            bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
+            bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":
@@ -53,3 +59,12 @@ class Settings:
         from dataclasses import replace
 
         return replace(self, lake=Path(lake))
+
+
+def _planner(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    if value in ("", "none", "off"):
+        return None
+    if value != "bedrock":
+        raise ValueError(f"ATHENA_BOT_PLANNER must be 'bedrock' or empty, not {value!r}")
+    return value

@@ -21,9 +21,12 @@ class NeedsClarification(BotError):
     status = "clarify"
 
     def __init__(self, message: str, options: list[str] | None = None,
-                 rewrites: dict[str, str] | None = None) -> None:
+                 rewrites: dict[str, str] | None = None, uncertain: bool = False) -> None:
         super().__init__(message)
         self.options = options or []
+        # True when the rules could not read the question (unknown words, no measure), as
+        # opposed to a question they read as ambiguous: only then may an LLM planner try
+        self.uncertain = uncertain
         # option -> the question rewritten with that option chosen, so a reply can continue it
         self.rewrites = rewrites or {}
 

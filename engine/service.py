@@ -10,8 +10,10 @@ from typing import Any, Protocol
 
 from engine.compiler import Compiler, to_athena_sql
 from engine.domain import Answer, Principal, ResultTable
-from engine.errors import BotError, ExecutionFailed, NeedsClarification
+from engine.errors import BotError, ExecutionFailed, GuardRejected, NeedsClarification
 from engine.guard import SqlGuard
+from engine.planner import (MAX_REPAIRS, Planner, PlannerRejected, PlanRequest, model_context,
+                            semantic_query_from_reply)
 from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, schema_of
 from engine.presenter import column_formats, column_labels, describe_query, summarize
 from engine.semantic_model import SemanticModel
@@ -29,10 +31,14 @@ class ChartMaker(Protocol):
 
 @dataclass
 class Plan:
-    """A question understood and compiled: the semantic query and the Athena SQL to run."""
+    """A question understood and compiled: the semantic query and the Athena SQL to run.
 
-    query: SemanticQuery
+    ``query`` is None when an LLM planner wrote the SQL itself (a question outside the model).
+    """
+
+    query: SemanticQuery | None
     sql: str
+    source: str = "rules"  # "rules" | "planner"
 
 
 @dataclass
@@ -40,18 +46,20 @@ class Prepared:
     """A question ready to run: guarded Athena SQL plus what is needed to present the result."""
 
     question: str
-    query: SemanticQuery
+    query: SemanticQuery | None
     sql: str
     conversation_id: str | None = None
+    source: str = "rules"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "query": self.query.to_dict(), "sql": self.sql,
-                "conversation_id": self.conversation_id}
+        return {"question": self.question, "query": self.query.to_dict() if self.query else None,
+                "sql": self.sql, "conversation_id": self.conversation_id, "source": self.source}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Prepared":
-        return cls(data["question"], SemanticQuery.from_dict(data["query"]), data["sql"],
-                   data.get("conversation_id"))
+        query = SemanticQuery.from_dict(data["query"]) if data.get("query") else None
+        return cls(data["question"], query, data["sql"], data.get("conversation_id"),
+                   data.get("source", "rules"))
 
 
 def failure_answer(question: str, err: BotError, sql: str | None = None,
@@ -68,7 +76,7 @@ class QueryEngine:
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
-                 values: dict[str, list[str]] | None = None) -> None:
+                 values: dict[str, list[str]] | None = None, planner: Planner | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -79,6 +87,7 @@ class QueryEngine:
         self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
         self._values = values
+        self.planner = planner
         self._understanding: Understanding | None = None
         self._catalog_tables: object = None
         self._guard: SqlGuard | None = None
@@ -113,19 +122,75 @@ class QueryEngine:
         return bool(getattr(self.executor, "asynchronous", False))
 
     @property
+    def values(self) -> dict[str, list[str]]:
+        """Dimension values, read from the data once (or given)."""
+        if self._values is None:
+            self._values = dimension_values(self.model, self.executor, self.system_principal)  # type: ignore[arg-type]
+        return self._values
+
+    @property
     def understanding(self) -> Understanding:
-        """Built on first use: it needs the dimension values, read from the data once."""
         if self._understanding is None:
-            values = self._values
-            if values is None:
-                values = dimension_values(self.model, self.executor, self.system_principal)  # type: ignore[arg-type]
-            self._understanding = Understanding(self.model, values, self.default_metric)
+            self._understanding = Understanding(self.model, self.values, self.default_metric)
         return self._understanding
 
-    def plan(self, question: str, as_of: dt.date, previous: SemanticQuery | None = None) -> Plan:
-        """Understand and compile a question (raises BotError subclasses for the user)."""
-        query = self.understanding.understand(question, as_of, previous)
+    def plan(self, question: str, as_of: dt.date, previous: SemanticQuery | None = None,
+             principal: Principal | None = None) -> Plan:
+        """Understand and compile a question (raises BotError subclasses for the user).
+
+        The rules answer first; only when they cannot read the question and a planner is
+        configured does the planner try, its reply checked and guarded like everything else.
+        """
+        try:
+            query = self.understanding.understand(question, as_of, previous)
+        except NeedsClarification as err:
+            if self.planner is None or not err.uncertain:
+                raise
+            return self._plan_with_planner(question, as_of, previous, principal, err)
         return Plan(query, self.compiler.compile(query).sql)
+
+    def _plan_with_planner(self, question: str, as_of: dt.date, previous: SemanticQuery | None,
+                           principal: Principal | None, rules_said: NeedsClarification,
+                           feedback: list[str] | None = None) -> Plan:
+        assert self.planner is not None
+        principal = principal or self.system_principal
+        request = PlanRequest(question, as_of, model_context(self.model, self.values),
+                              self._schema_context(principal),
+                              previous.to_dict() if previous else None, list(feedback or []))
+        last_error: BotError = rules_said
+        for _ in range(1 + MAX_REPAIRS):
+            try:
+                reply = self.planner.plan(request)
+            except ExecutionFailed:
+                raise rules_said from None  # planner unavailable: the rules' own question stands
+            if reply.kind == "clarify":
+                raise NeedsClarification(reply.message or str(rules_said), reply.options)
+            try:
+                if reply.kind == "query":
+                    query = semantic_query_from_reply(reply.query or {}, self.model, self.values)
+                    sql = self.compiler.compile(query).sql
+                else:
+                    query, sql = None, reply.sql or ""
+                self.guard.check(sql, principal)
+                return Plan(query, sql, source="planner")
+            except PlannerRejected as err:
+                request.feedback.append(f"Your reply was not usable: {err}")
+            except GuardRejected as err:
+                last_error = err
+                request.feedback.append(f"The SQL guard rejected your query: {err}")
+            except NeedsClarification as err:
+                request.feedback.append(f"That query cannot be compiled: {err}")
+        if isinstance(last_error, GuardRejected):
+            raise GuardRejected(f"I could not build a safe query for that question. {last_error}")
+        raise rules_said
+
+    def _schema_context(self, principal: Principal) -> str:
+        lines = []
+        for table in self.catalog.tables():
+            if principal.may_read(table.qualified_name):
+                columns = ", ".join(f"{c.name} {c.type}" for c in table.columns)
+                lines.append(f"{table.qualified_name}({columns})")
+        return "\n".join(lines)
 
     def prepare(self, question: str, principal: Principal, as_of: dt.date | None = None,
                 conversation_id: str | None = None) -> Prepared:
@@ -138,28 +203,33 @@ class QueryEngine:
         previous = SemanticQuery.from_dict(state["query"]) if state.get("query") else None
         text = self._continued(question, state)
         try:
-            plan = self.plan(text, as_of or dt.date.today(), previous)
+            plan = self.plan(text, as_of or dt.date.today(), previous, principal)
         except NeedsClarification as err:
             if conversation_id and self.conversations is not None:
                 pending = {"rewrites": err.rewrites} if err.rewrites else None
                 self.conversations.save(conversation_id, {**state, "pending": pending})
             raise
         guarded = self.guard.check(plan.sql, principal)
-        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id)
+        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id, plan.source)
 
     def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
                 footer: str | None = None, download_url: str | None = None) -> Answer:
         """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
-        if prepared.conversation_id and self.conversations is not None:
-            self.conversations.save(prepared.conversation_id, {"query": prepared.query.to_dict()})
-        labels = column_labels(prepared.query, self.model)
-        formats = column_formats(prepared.query, self.model)
+        query = prepared.query
+        if prepared.conversation_id and self.conversations is not None and query is not None:
+            self.conversations.save(prepared.conversation_id, {"query": query.to_dict()})
+        labels = column_labels(query, self.model) if query else {}
+        formats = column_formats(query, self.model) if query else {}
+        message = summarize(query, self.model, table) if query else (
+            f"{table.row_count:,} row{'s' if table.row_count != 1 else ''} from a query written by the "
+            "AI planner, outside the data team's definitions: check the SQL before relying on it.")
         answer = Answer(status="answered", question=prepared.question,
-                        message=summarize(prepared.query, self.model, table), sql=prepared.sql,
+                        message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
                         download_url=download_url)
         if charts and self.chart_maker is not None:
-            chart = self.chart_maker(table, describe_query(prepared.query, self.model), labels, formats)
+            title = describe_query(query, self.model) if query else prepared.question
+            chart = self.chart_maker(table, title, labels, formats)
             if chart:
                 answer.chart_kind, answer.chart_png = chart
         return answer
@@ -174,13 +244,36 @@ class QueryEngine:
             if self.asynchronous:
                 raise ExecutionFailed("This engine runs queries asynchronously; send the question "
                                       "through the queue.")
-            table = self.executor.execute(prepared.sql, principal, self.answer_rows)  # type: ignore[union-attr]
+            prepared, table = self._execute(prepared, principal, as_of)
         except BotError as err:
             return failure_answer(question, err, prepared.sql if prepared else None,
                                   (time.perf_counter() - started) * 1000)
         answer = self.present(prepared, table, charts=charts)
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         return answer
+
+    def _execute(self, prepared: Prepared, principal: Principal,
+                 as_of: dt.date | None) -> tuple[Prepared, ResultTable]:
+        """Run a prepared query; a planner's query that fails goes back to it for a repair."""
+        repairs = 0
+        while True:
+            try:
+                return prepared, self.executor.execute(prepared.sql, principal, self.answer_rows)  # type: ignore[union-attr]
+            except ExecutionFailed as err:
+                if prepared.source != "planner" or repairs >= MAX_REPAIRS:
+                    raise
+                repairs += 1
+                prepared = self.repair(prepared, err, principal, as_of)
+
+    def repair(self, prepared: Prepared, error: BotError, principal: Principal,
+               as_of: dt.date | None = None) -> Prepared:
+        """Ask the planner to fix a query of its own that failed to run."""
+        plan = self._plan_with_planner(
+            prepared.question, as_of or dt.date.today(), None, principal, NeedsClarification(str(error)),
+            feedback=[f"Your previous SQL failed when it ran: {error}\nSQL: {prepared.sql}"])
+        guarded = self.guard.check(plan.sql, principal)
+        return Prepared(prepared.question, plan.query, to_athena_sql(guarded), prepared.conversation_id,
+                        plan.source)
 
     def _state(self, conversation_id: str | None) -> dict[str, Any]:
         if not conversation_id or self.conversations is None:

@@ -186,7 +186,7 @@ class Understanding:
                     "Which measure do you want? I can answer about: " + self._metric_list() + ".",
                     [m.label for m in self.model.metrics.values()],
                     {m.label: f"{parsed.source.strip()} {m.label.lower()}"
-                     for m in self.model.metrics.values()})
+                     for m in self.model.metrics.values()}, uncertain=True)
         summed = [self.model.metrics[m].label.lower() for m in metrics if self.model.metrics[m].additive]
         if parsed.averaged and summed:
             averages = [m.label for m in self.model.metrics.values()
@@ -255,7 +255,7 @@ class Understanding:
             for word, close in suggestions:
                 rewrites[close] = re.sub(rf"\b{re.escape(word)}\b", close, source, count=1)
             raise NeedsClarification(self._unknown_message(unknown),
-                                     [c for _, c in suggestions], rewrites)
+                                     [c for _, c in suggestions], rewrites, uncertain=True)
         leftover = {w for w, _, _ in tokenize(self._unmatched(text, mentions))}
         return _Parsed(source, mentions, conditions, time, order, limit, ranked, recency,
                        listing_verb, counting, bool(leftover & AVERAGE_WORDS),

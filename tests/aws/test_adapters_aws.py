@@ -142,7 +142,7 @@ def test_logs_carry_the_job_id_and_no_result_rows(stack: Stack, capsys) -> None:
     log_stream = io.StringIO()
     stack.app.observer.logger.registered_handler.setStream(log_stream)
     principal = stack.app.identity.resolve("slack", "U1", "ana@example.com")
-    job = AskJob("revenue by region in 2024", principal, ReplyTarget("slack", "C1", "1.3"), as_of="2025-06-15")
+    job = AskJob("revenue by customer region in 2024", principal, ReplyTarget("slack", "C1", "1.3"), as_of="2025-06-15")
     stack.app.queue.send(encode_job(job))
     stack.drain()
     stack.fake.finish(stack.fake.started()[0].execution_id)

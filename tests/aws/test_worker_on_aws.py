@@ -29,7 +29,7 @@ def ask(stack: Stack, question: str, email: str = "ana@example.com", **kw) -> As
 
 
 def test_question_to_answer_through_athena_event(stack: Stack, app: LocalApp) -> None:
-    ask(stack, "revenue by region in 2024")
+    ask(stack, "revenue by customer region in 2024")
     stack.drain()
     [execution] = stack.fake.started()
     assert execution.state == "QUEUED" and stack.poster.posts == []  # nobody waits on the query
@@ -39,7 +39,7 @@ def test_question_to_answer_through_athena_event(stack: Stack, app: LocalApp) ->
     stack.drain()
     [(target, answer)] = stack.poster.posts
     assert target == TARGET and answer.status == "answered"
-    local = app.engine.ask("revenue by region in 2024", app.identity.resolve("t", "u"), dt.date(2025, 6, 15))
+    local = app.engine.ask("revenue by customer region in 2024", app.identity.resolve("t", "u"), dt.date(2025, 6, 15))
     assert sorted(answer.table.rows) == sorted(local.table.rows)
     assert answer.table.types[0] == "varchar" and answer.table.types[1].startswith("decimal(")
     assert answer.message.startswith("Revenue (completed orders) by customer region, 1 Jan 2024 - 31 Dec 2024")
@@ -155,7 +155,7 @@ def test_result_reuse_is_requested_and_reported(stack: Stack) -> None:
 
 
 def test_denied_table_is_refused_before_athena(stack: Stack) -> None:
-    ask(stack, "revenue by region in 2024", email="sam@example.com")  # Support may not read sales.orders
+    ask(stack, "revenue by customer region in 2024", email="sam@example.com")  # Support may not read sales.orders
     stack.drain()
     [(_, answer)] = stack.poster.posts
     assert answer.status == "refused" and "don't have access to sales." in answer.message
@@ -186,7 +186,7 @@ def test_poison_job_goes_to_dlq_after_max_receives_and_user_is_told(stack: Stack
 
 
 def test_follow_up_uses_conversation_in_dynamodb(stack: Stack) -> None:
-    ask(stack, "revenue by region in 2024", conversation_id="slack:C0123:1700000000.000100")
+    ask(stack, "revenue by customer region in 2024", conversation_id="slack:C0123:1700000000.000100")
     stack.drain()
     stack.fake.finish(stack.fake.started()[0].execution_id)
     stack.drain()
