@@ -244,7 +244,7 @@ class QueryEngine:
             if self.asynchronous:
                 raise ExecutionFailed("This engine runs queries asynchronously; send the question "
                                       "through the queue.")
-            prepared, table = self._execute(prepared, principal, as_of)
+            prepared, table = self.execute_prepared(prepared, principal, as_of)
         except BotError as err:
             return failure_answer(question, err, prepared.sql if prepared else None,
                                   (time.perf_counter() - started) * 1000)
@@ -252,7 +252,7 @@ class QueryEngine:
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         return answer
 
-    def _execute(self, prepared: Prepared, principal: Principal,
+    def execute_prepared(self, prepared: Prepared, principal: Principal,
                  as_of: dt.date | None) -> tuple[Prepared, ResultTable]:
         """Run a prepared query; a planner's query that fails goes back to it for a repair."""
         repairs = 0

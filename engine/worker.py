@@ -23,6 +23,7 @@ from engine.errors import BotError, ExecutionFailed
 from engine.formatting import format_bytes
 from engine.jobs import (AskJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
                          job_from_dict, job_to_dict)
+from engine.planner import MAX_REPAIRS
 from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Observer, PendingQueries,
                           Queue, QueueMessage, QueryState, ReplyPoster)
 from engine.service import Prepared, QueryEngine, failure_answer
@@ -143,8 +144,7 @@ class Worker:
                 if self.engine.asynchronous:
                     return self._start(job, prepared)
                 with self.observer.stage("execute"):
-                    table = self.engine.executor.execute(prepared.sql, job.principal,  # type: ignore[union-attr]
-                                                         self.engine.answer_rows)
+                    prepared, table = self.engine.execute_prepared(prepared, job.principal, as_of)
             except BotError as err:
                 answer = failure_answer(job.question, err)
                 self._post(job, answer)
@@ -157,14 +157,15 @@ class Worker:
         self.idempotency.run(f"ask#{job.job_id}", step)
         return True
 
-    def _start(self, job: AskJob, prepared: Prepared) -> dict[str, Any]:
+    def _start(self, job: AskJob, prepared: Prepared, repairs: int = 0) -> dict[str, Any]:
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
         with self.observer.stage("start_query"):
             # The job id is Athena's ClientRequestToken too: a retried start returns the same query.
-            execution_id = executor.start(prepared.sql, job.principal, job.job_id)
+            token = job.job_id if not repairs else f"{job.job_id}-repair{repairs}"
+            execution_id = executor.start(prepared.sql, job.principal, token)
         assert self.pending is not None
         self.pending.save(execution_id, {"job": job_to_dict(job), "prepared": prepared.to_dict(),
-                                         "started_at": self.clock()})
+                                         "started_at": self.clock(), "repairs": repairs})
         self.queue.send(encode_check(QueryCheck(execution_id, job.job_id)),
                         delay_seconds=self.recheck_seconds)
         return {"outcome": "started", "execution_id": execution_id}
@@ -206,11 +207,24 @@ class Worker:
                     answer = self.engine.present(prepared, table, footer=cost_footer(state),
                                                  download_url=download if table.truncated else None)
             else:
-                answer = self._error(job, self._failure_text(state), prepared)
+                repairs = int(record.get("repairs", 0))
+                if state.state == "FAILED" and prepared.source == "planner" and repairs < MAX_REPAIRS:
+                    # the planner wrote this SQL: its error goes back to it, then the fix runs
+                    as_of = dt.date.fromisoformat(job.as_of) if job.as_of else self.default_as_of
+                    try:
+                        fixed = self.engine.repair(prepared, ExecutionFailed(self._failure_text(state)),
+                                                   job.principal, as_of)
+                    except BotError as err:
+                        answer = failure_answer(job.question, err, prepared.sql)
+                    else:
+                        return self._start(job, fixed, repairs + 1)
+                else:
+                    answer = self._error(job, self._failure_text(state), prepared)
             self._post(job, answer, state)
             return {"outcome": answer.status}
 
-        self.idempotency.run(f"answer#{job.job_id}", step)
+        repairs = int(record.get("repairs", 0))
+        self.idempotency.run(f"answer#{job.job_id}" + (f"#{repairs}" if repairs else ""), step)
         assert self.pending is not None
         self.pending.delete(execution_id)
 

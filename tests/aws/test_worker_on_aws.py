@@ -213,3 +213,33 @@ def test_large_result_is_truncated_with_a_download_link(stack: Stack) -> None:
     with urllib.request.urlopen(answer.download_url, timeout=10) as response:  # the presigned link works
         lines = response.read().decode().splitlines()
     assert lines[0] == '"product","revenue"' and len(lines) - 1 > 5
+
+
+def test_planner_query_failing_in_athena_is_repaired(stack: Stack) -> None:
+    from botocore.stub import Stubber
+
+    from adapters.aws.bedrock_planner import BedrockPlanner
+    from tests.test_planner import tool_use
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_response("converse", tool_use("sql_query", {
+        "sql": "SELECT CAST(customer_name AS INTEGER) AS n FROM sales.customers"}))
+    stubber.add_response("converse", tool_use("sql_query", {
+        "sql": "SELECT COUNT(*) AS named_customers FROM sales.customers"}))
+    stack.app.engine.planner = BedrockPlanner(client, "model", stack.app.model)
+    with stubber:
+        job = ask(stack, "how many folks have a name on file")
+        stack.drain()
+        [first] = stack.fake.started()
+        stack.fake.finish(first.execution_id)  # fails in Athena: the error goes back to the planner
+        stack.drain()
+        assert stack.poster.posts == [] and first.state == "FAILED"
+        [second] = [e for e in stack.fake.started() if e.execution_id != first.execution_id]
+        assert second.token == f"{job.job_id}-repair1"
+        stack.fake.finish(second.execution_id)
+        stack.drain()
+        stubber.assert_no_pending_responses()
+    [(_, answer)] = stack.poster.posts
+    assert answer.status == "answered" and answer.table.columns == ["named_customers"]
+    assert "written by the AI planner" in answer.message
