@@ -122,6 +122,35 @@ def bench_worker(app, jobs: int) -> tuple[float, float]:  # noqa: ANN001
         return jobs / elapsed, elapsed
 
 
+def bench_drafted_model() -> tuple[int, int]:
+    """`semantic-model init` on the HR lake of the tests, then its questions, model unedited."""
+    from adapters.local.profile import profile_lake
+    from engine.model_draft import draft_model, render_model
+    from tests.hr_lake import build_hr_lake
+    from tests.test_dev_set import _rows
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lake, model = Path(tmp) / "lake", Path(tmp) / "hr.yaml"
+        build_hr_lake(lake)
+        model.write_text(render_model(draft_model(profile_lake(lake)), "bench"))
+        settings = Settings.from_env({"ATHENA_BOT_HOME": tmp, "ATHENA_BOT_LAKE": str(lake),
+                                      "ATHENA_BOT_MODEL": str(model)})
+        app = build_local(settings, conversations=SQLiteConversationStore(":memory:"), charts=False)
+        items = yaml.safe_load((ROOT / "tests" / "dev_set" / "hr_questions.yaml").read_text())
+        as_of = dt.date.fromisoformat(items["as_of"])
+        correct = 0
+        for item in items["questions"]:
+            answer = app.engine.ask(item["question"], LOCAL_ANALYST, as_of, charts=False)
+            expected = item.get("expect", "answered")
+            if answer.status == expected and expected != "answered":
+                correct += 1
+            elif answer.status == expected:
+                gold = app.engine.executor.execute(item["gold"], LOCAL_ANALYST, 10_000)
+                ordered = bool(item.get("ordered"))
+                correct += _rows(answer.table, ordered) == _rows(gold, ordered)
+        return correct, len(items["questions"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--lake", help="lake folder (default: the configured lake, built at --scale)")
@@ -143,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'dev-set execution accuracy':44} {correct}/{len(results)} = {correct / len(results):.1%}")
     for name, times in bench_charts(app, max(3, args.rounds * 2)).items():
         print(line(f"chart render: {name}", times))
+    correct, total = bench_drafted_model()
+    print(f"{'HR lake, drafted model unedited: accuracy':44} {correct}/{total} = {correct / total:.1%}")
     rate, elapsed = bench_worker(app, 50)
     print(f"{'queue + worker throughput (50 jobs, 1 worker)':44} {rate:6.1f} jobs/s  ({elapsed:.2f} s)")
     if not args.skip_aws:

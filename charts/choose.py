@@ -18,7 +18,7 @@ class ChartSpec:
     kind: str  # "line" | "bar" | "hbar"
     x: str  # the time or category column
     y: str  # the first measure column
-    series: str | None = None  # a second category splitting the line into series
+    series: str | None = None  # a second category: one line, or one bar colour, per value
     title: str = ""
     y_label: str = ""
     y_format: str = "number"
@@ -45,6 +45,9 @@ def choose_chart(table: ResultTable, title: str = "", labels: dict[str, str] | N
     y = measures[0]
     common = {"title": title, "y_label": labels.get(y, y), "y_format": formats.get(y, "number")}
     x, x_type = others[0]
+    if x == "period" and len(others) == 2 and not is_time(others[1][1]):
+        # compared periods by a category: bars per category, one colour per period
+        return ChartSpec(kind="bar", x=others[1][0], y=y, series="period", **common)
     if is_time(x_type):
         series = others[1][0] if len(others) > 1 else None  # render_png draws the top MAX_SERIES
         return ChartSpec(kind="line", x=x, y=y, series=series, **common)

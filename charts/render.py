@@ -39,6 +39,18 @@ def render_png(spec: ChartSpec, table: ResultTable, dpi: int = 100) -> bytes:
                     markersize=3)
         ax.yaxis.set_major_formatter(fmt)
         fig.autofmt_xdate()
+    elif spec.series:  # grouped bars: one colour per series value ("2024", "2025")
+        series = list(dict.fromkeys(str(v) for v in table.column(spec.series)))[:MAX_SERIES]
+        names = list(dict.fromkeys(str(x) for x in xs))[:MAX_BARS]
+        cells = {(str(x), str(s)): y or 0 for x, y, s in zip(xs, ys, table.column(spec.series))}
+        width = 0.8 / max(1, len(series))
+        for i, name in enumerate(series):
+            ax.bar([n + i * width - 0.4 + width / 2 for n in range(len(names))],
+                   [cells.get((x, name), 0) for x in names], width, label=name,
+                   color=_COLORS[i % len(_COLORS)])
+        ax.set_xticks(range(len(names)), names, fontsize=8, rotation=30 if len(names) > 6 else 0)
+        ax.yaxis.set_major_formatter(fmt)
+        ax.legend(fontsize=8, frameon=False)
     else:
         pairs = list(zip(xs, ys))[:MAX_BARS]
         names = [str(p[0]) for p in pairs]

@@ -21,7 +21,7 @@ def format_value(value: Any, kind: str = "number", compact: bool = False) -> str
         return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or kind == "id":
         return str(value)
     if kind == "percent":
         return f"{value * 100:.1f}%"

@@ -48,6 +48,8 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
     if query.entity:
         entity = model.entities[query.entity]
         formats = {m.name: m.format for m in entity.measures.values()}
+        formats.update({ref.column: "id" for ref in entity.show
+                        if ref.column == entity.key.column or ref.column.endswith("_id")})
         formats[count_column(entity)] = "integer"
         return formats
     return {m: model.metrics[m].format for m in query.metrics}
@@ -137,7 +139,7 @@ def _summarize_compare(query: SemanticQuery, model: SemanticModel, table: Result
     shown = [f"{p} {format_value(totals[p], metric.format, compact=True)}" for p in labels if p in totals]
     change = ""
     first, last = labels[0], labels[-1]
-    if not query.dimensions and totals.get(first) and last in totals:
+    if metric.additive and totals.get(first) and last in totals:
         delta = totals[last] / totals[first] - 1
         change = f" ({'+' if delta >= 0 else ''}{delta:.1%} {last} vs {first})"
     if query.dimensions and not metric.additive:

@@ -56,3 +56,12 @@ def test_renders_a_readable_png(table: ResultTable) -> None:
     image = imread(io.BytesIO(png), format="png")
     assert png.startswith(b"\x89PNG") and image.shape[0] >= 400 and image.shape[1] >= 700
     assert image[..., :3].std() > 0.05  # not a blank canvas
+
+
+def test_compared_periods_by_category_are_grouped_bars() -> None:
+    rows = [(p, c, v) for c in ("Mobile", "Online", "Store") for p, v in (("2024", 1.0), ("2025", 1.5))]
+    table = ResultTable(["period", "sales_channel", "revenue"], ["varchar", "varchar", "double"], rows)
+    spec = choose_chart(table, "Revenue by channel, 2024 vs 2025")
+    assert (spec.kind, spec.x, spec.series) == ("bar", "sales_channel", "period")
+    image = imread(io.BytesIO(render_png(spec, table)), format="png")
+    assert image.shape[1] == 800

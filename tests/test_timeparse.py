@@ -86,3 +86,28 @@ def test_numbers_that_are_not_years_are_left_alone() -> None:
 def test_no_time_words_no_range() -> None:
     parsed = parse_time("revenue by region", AS_OF)
     assert parsed.range is None and parsed.grain is None
+
+
+@pytest.mark.parametrize("text, periods", [
+    ("revenue 2024 vs 2025", [(D(2024, 1, 1), D(2024, 12, 31)), (D(2025, 1, 1), D(2025, 12, 31))]),
+    ("revenue this year compared to last year", [(D(2024, 1, 1), D(2024, 6, 15)), (D(2025, 1, 1), D(2025, 6, 15))]),
+    ("revenue by region compared to last year", [(D(2024, 1, 1), D(2024, 6, 15)), (D(2025, 1, 1), D(2025, 6, 15))]),
+    ("orders q1 2025 vs the same period last year", [(D(2024, 1, 1), D(2024, 3, 31)), (D(2025, 1, 1), D(2025, 3, 31))]),
+    ("orders last week vs the week before", [(D(2025, 5, 26), D(2025, 6, 1)), (D(2025, 6, 2), D(2025, 6, 8))]),
+    ("revenue last 30 days vs the previous period", [(D(2025, 4, 17), D(2025, 5, 16)), (D(2025, 5, 17), D(2025, 6, 15))]),
+    ("tickets in q1 vs q2", [(D(2025, 1, 1), D(2025, 3, 31)), (D(2025, 4, 1), D(2025, 6, 30))]),
+])
+def test_compared_periods(text: str, periods: list) -> None:
+    parsed = parse_time(text, AS_OF)
+    assert [(p.start, p.end) for p in parsed.compare] == periods
+    assert (parsed.range.start, parsed.range.end) == (periods[0][0], max(p[1] for p in periods))
+
+
+def test_range_labels() -> None:
+    from engine.domain import DateRange
+    from engine.timeparse import range_label
+
+    assert range_label(DateRange(D(2024, 1, 1), D(2024, 12, 31), "")) == "2024"
+    assert range_label(DateRange(D(2024, 7, 1), D(2024, 9, 30), "")) == "Q3 2024"
+    assert range_label(DateRange(D(2025, 3, 1), D(2025, 3, 31), "")) == "Mar 2025"
+    assert range_label(DateRange(D(2025, 1, 1), D(2025, 6, 15), "")) == "1 Jan 2025 - 15 Jun 2025"

@@ -1,0 +1,130 @@
+"""Phrasing the way employees type: conditions, spelling, casual forms, listings, follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.bootstrap import LocalApp
+from engine.conditions import find_conditions
+from engine.domain import LOCAL_ANALYST
+from engine.errors import NeedsClarification
+from engine.semantic_query import Condition, SemanticQuery, ValueFilter
+from engine.spelling import SpellingCorrector, edit_distance, expand_casual
+
+AS_OF = dt.date(2025, 6, 15)
+
+
+def understand(app: LocalApp, question: str, previous: SemanticQuery | None = None) -> SemanticQuery:
+    return app.engine.understanding.understand(question, AS_OF, previous)
+
+
+@pytest.mark.parametrize("text, op, value, high", [
+    ("categories with more than 1 million in revenue", ">", 1e6, None),
+    ("orders over $1,000", ">", 1000, None),
+    ("at least 2.5k orders", ">=", 2500, None),
+    ("return rate above 10%", ">", 0.10, None),
+    ("priced between $100 and $200", "between", 100, 200),
+    ("customers with 5+ orders", ">=", 5, None),
+    ("no more than 3 tickets", "<=", 3, None),
+    ("revenue under 1.5m", "<", 1.5e6, None),
+])
+def test_numeric_conditions(text: str, op: str, value: float, high: float | None) -> None:
+    [found], rest = find_conditions(text)
+    assert (found.op, found.high) == (op, high) and found.value == pytest.approx(value)
+    assert len(rest) == len(text) and text[found.start:found.end].strip() not in rest
+
+
+@pytest.mark.parametrize("text", ["revenue over time", "revenue between 2023 and 2024",
+                                  "orders over the last 30 days", "top 10 products"])
+def test_words_that_are_not_conditions(text: str) -> None:
+    assert find_conditions(text) == ([], text)
+
+
+def test_spelling_corrects_only_when_one_word_is_clearly_closest() -> None:
+    assert edit_distance("reveune", "revenue", 2) == 1  # a transposition is one edit
+    speller = SpellingCorrector({"revenue", "category", "order", "over", "by"},
+                                {"revenue", "category", "order", "over", "cat", "bat"})
+    assert speller.fix("reveune by categroy") == "revenue by category"
+    assert speller.fix("oders") == "order"  # closer to "order" than to "over"
+    assert speller.fix("weather") == "weather"  # nothing close: left for the clarification
+    assert expand_casual("hw many custs r there pls") == "how many customers are there please"
+
+
+def test_misspelt_values_are_found(app: LocalApp) -> None:
+    assert understand(app, "revenue from electornics").filters == [ValueFilter("category", ["Electronics"])]
+
+
+def test_metric_conditions_become_having(app: LocalApp) -> None:
+    q = understand(app, "categories with more than 1 million in revenue")
+    assert q.dimensions == ["category"] and q.conditions == [Condition("revenue", ">", 1e6)]
+    q = understand(app, "customers with at least 8 orders")
+    assert q.metrics == ["orders"] and q.dimensions == ["customer"]
+    assert q.conditions == [Condition("orders", ">=", 8)]
+    q = understand(app, "subcategories with a return rate above 10")  # a rate: 10 means 10%
+    assert q.conditions == [Condition("return_rate", ">", 0.1)]
+    sql = app.engine.compiler.compile(understand(app, "brands with revenue over 100k")).sql
+    assert "HAVING\n  SUM(order_items.net_amount) > 100000" in sql
+
+
+def test_listings(app: LocalApp) -> None:
+    q = understand(app, "completed orders over $1000 last month")
+    assert (q.entity, q.sort, q.order) == ("order", "time", "desc")
+    assert q.conditions == [Condition("order_value", ">", 1000)]
+    assert q.filters == [ValueFilter("order_status", ["completed"])]
+    q = understand(app, "list the stores in EMEA")
+    assert q.entity == "store" and q.filters == [ValueFilter("store_region", ["EMEA"])]
+    q = understand(app, "the 3 biggest orders last week")
+    assert (q.entity, q.sort, q.limit) == ("order", "order_value", 3)
+    q = understand(app, "how many products cost less than $20")
+    assert q.entity == "product" and q.count and q.conditions == [Condition("price", "<", 20)]
+    # with a measure or a breakdown it is an aggregate, not a listing
+    assert understand(app, "orders by channel").entity is None
+    assert understand(app, "top 5 customers by revenue").entity is None
+
+
+def test_listing_sql_sums_lines_per_order(app: LocalApp) -> None:
+    answer = app.engine.ask("orders over $1000 in 2024", LOCAL_ANALYST, AS_OF, charts=False)
+    assert answer.status == "answered", answer.message
+    assert "HAVING\n  SUM(order_items.net_amount) > 1000" in answer.sql
+    assert answer.table.columns[:2] == ["order_id", "order_ts"]
+    assert all(v > 1000 for v in answer.table.column("order_value"))
+    assert answer.column_formats["order_id"] == "id"
+    assert answer.message.startswith("Orders, order value over $1,000, 1 Jan 2024 - 31 Dec 2024")
+
+
+def test_period_comparison_answers_with_a_period_column(app: LocalApp) -> None:
+    answer = app.engine.ask("revenue 2024 vs 2025", LOCAL_ANALYST, AS_OF, charts=False)
+    assert answer.table.columns == ["period", "revenue"]
+    assert [r[0] for r in answer.table.rows] == ["2024", "2025"]
+    assert "2024 vs 2025: 2024 $" in answer.message and "% 2025 vs 2024)" in answer.message
+
+
+def test_ambiguity_asks_and_a_reply_continues_the_question(app: LocalApp) -> None:
+    first = app.engine.ask("revenue by region in 2024", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)
+    assert first.status == "clarify" and first.options == ["Customer region", "Store region"]
+    second = app.engine.ask("Store region", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)
+    assert second.status == "answered" and second.table.columns == ["store_region", "revenue"]
+    assert second.message.startswith("Revenue (completed orders) by store region, 1 Jan 2024 - 31 Dec 2024")
+    third = app.engine.ask("and for 2023?", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)
+    assert third.status == "answered" and "1 Jan 2023 - 31 Dec 2023" in third.message
+
+
+def test_follow_ups_change_measure_ranking_and_filters(app: LocalApp) -> None:
+    first = understand(app, "revenue by category in 2024")
+    second = understand(app, "now by units", first)
+    assert second.metrics == ["units_sold"] and second.dimensions == ["category"]
+    third = understand(app, "top 3 instead", second)
+    assert (third.order, third.limit) == ("desc", 3)
+    fourth = understand(app, "what about EMEA?", third)
+    assert ValueFilter("region", ["EMEA"]) in fourth.filters and fourth.limit == 3
+    fifth = understand(app, "break it down by month", fourth)
+    assert fifth.grain == "month" and fifth.metrics == ["units_sold"]
+
+
+def test_average_of_a_total_asks_per_what(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "average revenue by category")
+    assert "per what" in str(err.value) and "Average order value" in err.value.options
+    assert understand(app, "average csat by topic").metrics == ["csat"]  # already an average
