@@ -83,6 +83,8 @@ class Compiler:
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         if query.entity:
             return self._compile_listing(query)
+        if not query.metrics:
+            return self._compile_values(query)
         model = self.model
         metrics = [model.metrics[m] for m in query.metrics]
         time_col = metrics[0].time
@@ -234,6 +236,30 @@ class Compiler:
         select = select.order_by(order, copy=False)
         select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
         return CompiledQuery(select, query, root)
+
+    def _compile_values(self, query: SemanticQuery) -> CompiledQuery:
+        """The distinct values of a dimension ("list our brands"), filtered, in order."""
+        model = self.model
+        dims = [model.dimensions[d] for d in query.dimensions]
+        root = dims[0].column.table
+        needed = {d.column.table for d in dims} | {model.dimensions[f.dimension].column.table
+                                                    for f in query.filters}
+        select = exp.select().from_(self._table(root), dialect=DIALECT).distinct()
+        for join in self._joins(root, needed):
+            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
+                        expression=exp.column(join.right_column, table=join.right))
+            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+        for dim in dims:
+            select = select.select(exp.alias_(_col(dim.column), dim.name), copy=False)
+        conditions = []
+        for f in query.filters:
+            cond: exp.Expression = exp.In(this=_col(model.dimensions[f.dimension].column),
+                                          expressions=[exp.Literal.string(v) for v in f.values])
+            conditions.append(exp.Not(this=cond) if f.negate else cond)
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        select = select.order_by(*[exp.Ordered(this=_col(d.column)) for d in dims], copy=False)
+        return CompiledQuery(select.limit(DEFAULT_LIMIT, copy=False), query, root)
 
     def _period(self, time_col: ColumnRef, periods: list[DateRange]) -> exp.Expression:
         """CASE naming which compared period a row falls in ("2024", "Q1 2025")."""

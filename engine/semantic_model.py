@@ -107,6 +107,7 @@ class Dimension:
     synonyms: list[str] = field(default_factory=list)
     values: list[str] | str | None = None  # explicit list, "data" (read from the lake) or None
     prefer_for_values: bool = False
+    value_synonyms: dict[str, str] = field(default_factory=dict)  # "usa" -> "United States"
 
 
 @dataclass
@@ -226,6 +227,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             column=ColumnRef.parse(spec["column"], ctx),
             synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
             prefer_for_values=bool(spec.get("prefer_for_values", False)),
+            value_synonyms={str(k): str(v) for k, v in (spec.get("value_synonyms") or {}).items()},
         )
     entities = {name: _entity(name, spec, f"{where}: entity {name}")
                 for name, spec in (raw.get("entities") or {}).items()}

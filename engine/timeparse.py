@@ -114,6 +114,25 @@ def _point(text: str, as_of: dt.date) -> DateRange | None:
     if m:
         day = dt.date(int(m[1]), int(m[2]), int(m[3]))
         return DateRange(day, day, text)
+    m = re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?(?:\s+(\d{{4}}))?", text)
+    if m:  # "1 March 2025", "31st of march"
+        month = MONTHS[m[2]]
+        year = int(m[3]) if m[3] else _latest_month(as_of, month)
+        try:
+            day = dt.date(year, month, int(m[1]))
+        except ValueError:
+            return None
+        return DateRange(day, day, text)
+    m = re.fullmatch(r"(?:week|wk)\s*(\d{1,2})(?:,?\s+(\d{4}))?", text)
+    if m:  # ISO week: "week 23", "week 23 2024"
+        year = int(m[2]) if m[2] else as_of.year
+        try:
+            start = dt.date.fromisocalendar(year, int(m[1]), 1)
+        except ValueError:
+            return None
+        if not m[2] and start > as_of:
+            start = dt.date.fromisocalendar(year - 1, int(m[1]), 1)
+        return DateRange(start, start + dt.timedelta(days=6), text)
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
     if m:
         return _month_range(int(m[1]), int(m[2]), text)
@@ -140,15 +159,19 @@ def _point(text: str, as_of: dt.date) -> DateRange | None:
     return None
 
 
-_POINT_RE = (rf"\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?"
+_POINT_RE = (rf"\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})\.?,?"
+             rf"(?:\s+\d{{4}})?|(?:week|wk)\s*\d{{1,2}}(?:,?\s+\d{{4}})?|(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?"
              rf"(?:\s+\d{{4}})?|q[1-4](?:\s*\d{{4}})?|\d{{4}}\s*q[1-4]|(?:fy\s*)?\d{{4}}|today|yesterday")
 
 _GRAIN_PATTERNS = [
-    (r"\b(?:daily|per day|by day|each day|day by day|by date|per date)\b", "day"),
-    (r"\b(?:weekly|per week|by week|each week|week over week|wow)\b", "week"),
-    (r"\b(?:monthly|per month|by month|each month|month over month|mom|month by month)\b", "month"),
-    (r"\b(?:quarterly|per quarter|by quarter|each quarter|by qtr|quarter over quarter|qoq)\b", "quarter"),
-    (r"\b(?:yearly|annually|annual|per year|by year|each year|year over year|yoy|by yr|per yr)\b", "year"),
+    (r"\b(?:daily|per day|by day|each day|day by day|by date|per date|(?:which|what) (?:day|date))\b", "day"),
+    (r"\b(?:weekly|per week|by week|each week|week over week|wow|(?:which|what) week)\b", "week"),
+    (r"\b(?:monthly|per month|by month|each month|month over month|mom|month by month|"
+     r"(?:which|what) month)\b", "month"),
+    (r"\b(?:quarterly|per quarter|by quarter|each quarter|by qtr|quarter over quarter|qoq|"
+     r"(?:which|what) quarter)\b", "quarter"),
+    (r"\b(?:yearly|annually|annual|per year|by year|each year|year over year|yoy|by yr|per yr|"
+     r"(?:which|what) year)\b", "year"),
 ]
 _TREND_RE = r"\b(?:trend|trends|trending|over time|timeline|time series|evolution|history)\b"
 
@@ -186,7 +209,7 @@ def parse_time(text: str, as_of: dt.date) -> TimeParse:
             if second is not None:
                 if second_unit:  # "this year vs last year": the same days one year earlier
                     second = _shifted(found, second_unit)
-                if second != found:
+                if second.end < found.start or second.start > found.end:
                     compare = sorted([found, second], key=lambda r: r.start)
                     text = rest
     if compare:
@@ -245,6 +268,8 @@ def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) ->
     grain: str | None = None
     for pattern, name in _GRAIN_PATTERNS:
         m = re.search(pattern, text)
+        if m is None and re.search(r"\b(?:by|per)\b", text):  # "by channel and month"
+            m = re.search(rf"\band\s+(?:by\s+)?{name}\b", text)
         if m:
             grain = name
             text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]

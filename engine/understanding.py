@@ -20,7 +20,7 @@ from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.spelling import SpellingCorrector, expand_casual
 from engine.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, parse_time
-from engine.vocabulary import MAX_PHRASE, Sense, Vocabulary, build_vocabulary, tokenize
+from engine.vocabulary import MAX_PHRASE, Sense, Vocabulary, build_vocabulary, normalize_token, tokenize
 
 STOPWORDS = set("""
 a about across all also am an and any are as at be been by can could did do does done each
@@ -34,6 +34,7 @@ sold selling popular have having recent current latest respectively out during g
 within inside under thanks hi hey hello okay ok now instead again too then same also about
 fetch pull enumerate listing lists where whom those up sell sells generate generated generating
 bring brought earn earned earning make makes placed opened open created received raised came come
+offer offers offered carry carries stock stocks exist exists available use uses used serve serves
 went go do doing happen happened did our we breakdown look
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -51,7 +52,8 @@ instead now how many count number list show display give find get time over
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
 NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non"}
 VALUE_PREFIXES = {"in", "via", "through", "from", "using", "with"}
-IGNORED = STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | AVERAGE_WORDS | {"$", "%", "&"}
+IGNORED = (STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | AVERAGE_WORDS | {"$", "&"}) - {
+    "percent", "percentage"}
 
 _REFUSE_ANYWHERE = re.compile(
     r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
@@ -78,6 +80,8 @@ _RECENCY = re.compile(rf"\b(?:({_NUM})\s+)?(most\s+recent|latest|newest|recent|l
                       rf"first)(?:\s+({_NUM}))?\b")
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")
+_HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
+                   r"\bare\s+there\b|\bexist\b|\bavailable\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
 _FOLLOW_UP = re.compile(r"^\s*(?:and|now|what about|how about|what of|instead|only|just|same|also|"
                         r"then|ok|okay|but|make it|switch to|change to|break (?:it|that|this) down|"
@@ -150,6 +154,12 @@ class Understanding:
         vocab_words = self.vocab.words()
         self._known_words = sorted(vocab_words - STOPWORDS)
         self.speller = SpellingCorrector(vocab_words | IGNORED, vocab_words | GRAMMAR)
+        # word -> the metrics and dimensions whose phrases contain it ("support" in "support channel")
+        self._concepts: dict[str, set[str]] = {}
+        for key, senses in self.vocab.senses.items():
+            for word in key:
+                self._concepts.setdefault(word, set()).update(
+                    s.name for s in senses if s.kind in ("metric", "dimension"))
 
     # -- public -------------------------------------------------------------------------------
     def understand(self, question: str, as_of: dt.date,
@@ -181,6 +191,10 @@ class Understanding:
                 metrics = [self.default_metric]
             elif parsed.counting:  # "how many contractors": count the rows the values describe
                 metrics = self._count_metric(mentions)
+            if not metrics and not parsed.ranked and (parsed.listing_verb or _HAVE.search(parsed.source)):
+                values_query = self._values_listing(mentions)
+                if values_query is not None:
+                    return values_query
             if not metrics:
                 raise NeedsClarification(
                     "Which measure do you want? I can answer about: " + self._metric_list() + ".",
@@ -249,6 +263,9 @@ class Understanding:
         order, limit, text, ranked = self._ranking(text)
         mentions, unknown = self._scan(text)
         mentions += self._superlative_measures(before_ranking, text)
+        mentioned = {s.name for m in mentions for s in m.senses}
+        # a word that restates a concept already named ("csat for phone support") is not unknown
+        unknown = [w for w in unknown if not (self._concepts.get(w, set()) & mentioned)]
         if unknown:
             suggestions = self._suggest(unknown)
             rewrites = {}
@@ -276,8 +293,7 @@ class Understanding:
             return ("asc" if m[2] in _ASC_WORDS else "desc"), _count(m[1]), _blank(text, m), True
         m = _BEST_SELLING.search(text)
         if m:
-            singular_which = bool(_WHICH.search(text[: m.start()]))
-            return "desc", (1 if singular_which else None), _blank(text, m), True
+            return "desc", (1 if self._asks_for_one(text, m) else None), _blank(text, m), True
         for pattern, order in ((_TOP, "desc"), (_BOTTOM, "asc")):
             m = pattern.search(text)
             if m:
@@ -285,9 +301,18 @@ class Understanding:
         for pattern, order in ((_HIGH, "desc"), (_LOW, "asc")):
             m = pattern.search(text)
             if m:
-                singular_which = bool(_WHICH.search(text[: m.start()]))
-                return order, (1 if singular_which else None), _blank(text, m), True
+                return order, (1 if self._asks_for_one(text, m) else None), _blank(text, m), True
         return None, None, text, False
+
+    def _asks_for_one(self, text: str, m: re.Match[str]) -> bool:
+        """"which region has the highest ..." asks for one; "which stores ..." for a ranking."""
+        which = _WHICH.search(text[: m.start()])
+        if not which:
+            return False
+        around = text[which.end(): m.start()].split() + text[m.end():].split()[:1]
+        return not any(normalize_token(w) != w and any(
+            s.kind == "dimension" for s in self.vocab.senses.get((normalize_token(w),), []))
+            for w in around)
 
     def _superlative_measures(self, before: str, after: str) -> list[_Mention]:
         """Measures named by the ranking words themselves: "biggest" orders rank by order value."""
@@ -318,8 +343,8 @@ class Understanding:
                     break
             else:
                 word = words[i]
-                if word not in IGNORED and not word.isdigit() and len(word) > 1:
-                    unknown.append(word)
+                if word not in IGNORED and (len(word) > 1 or word.isdigit() or word == "%"):
+                    unknown.append(word)  # a number or "%" nothing understood is not ignored
                 i += 1
         return mentions, unknown
 
@@ -333,6 +358,8 @@ class Understanding:
     def _suggest(self, unknown: list[str]) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         for word in dict.fromkeys(unknown):
+            if not word.isalpha():
+                continue
             for close in difflib.get_close_matches(word, self._known_words, n=2, cutoff=0.7):
                 if close not in [c for _, c in found]:
                     found.append((word, close))
@@ -479,6 +506,20 @@ class Understanding:
                     m.senses = [s for s in m.senses if s.kind != "metric"]
         return metrics
 
+    def _values_listing(self, mentions: list[_Mention]) -> SemanticQuery | None:
+        """"list our brands", "what categories do we have": the values of a dimension."""
+        dims = [m for m in mentions if "dimension" in m.kinds() and "value" not in m.kinds()]
+        if len(dims) != 1:
+            return None
+        names = [s.name for s in dims[0].senses if s.kind == "dimension"]
+        if len(names) > 1:
+            options = [self.model.dimensions[d].label for d in names]
+            raise NeedsClarification(f"Do you mean {' or '.join(options)}?", options)
+        table = self.model.dimensions[names[0]].column.table
+        filters = self._filters([m for m in mentions if "value" in m.kinds()], {table}, [table],
+                                "list", self.model.dimensions[names[0]].label)
+        return SemanticQuery(metrics=[], dimensions=names, filters=filters)
+
     def _count_metric(self, mentions: list[_Mention]) -> list[str]:
         tables = {self.model.dimensions[s.name].column.table for m in mentions for s in m.senses
                   if s.kind in ("value", "dimension")}
@@ -517,6 +558,8 @@ class Understanding:
             if not dim_senses:
                 continue
             explicit = bool(set(m.prefix) & BY_WORDS)
+            if not explicit and not value_senses and self._noun_after_value(m, mentions):
+                continue  # "enterprise customers", "electronics products": the value's noun
             if value_senses and not explicit and not ranked:
                 value_dims = {s.name for s in value_senses}
                 if (set(m.prefix) & VALUE_PREFIXES) or self._is_dim_word(m.next_word, value_dims) \
@@ -538,6 +581,12 @@ class Understanding:
                     {o: self._rewrite(parsed.source, m, o.lower()) for o in options})
             out.append((reachable[0], explicit))
         return out
+
+    def _noun_after_value(self, m: _Mention, mentions: list[_Mention]) -> bool:
+        tables = {self.model.dimensions[s.name].column.table for s in m.senses if s.kind == "dimension"}
+        return any(o.end == m.start and any(s.kind == "value" and
+                                            self.model.dimensions[s.name].column.table in tables
+                                            for s in o.senses) for o in mentions)
 
     @staticmethod
     def _rewrite(source: str, mention: _Mention, words: str) -> str:

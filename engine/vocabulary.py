@@ -84,4 +84,8 @@ def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Voca
     for dim_name, dim_values in values.items():
         for value in dim_values:
             vocab.add(value, Sense("value", dim_name, value))
+        dim = model.dimensions.get(dim_name)
+        for alias, canonical in (dim.value_synonyms.items() if dim else ()):
+            if canonical in dim_values:
+                vocab.add(alias, Sense("value", dim_name, canonical))
     return vocab

@@ -128,3 +128,31 @@ def test_average_of_a_total_asks_per_what(app: LocalApp) -> None:
         understand(app, "average revenue by category")
     assert "per what" in str(err.value) and "Average order value" in err.value.options
     assert understand(app, "average csat by topic").metrics == ["csat"]  # already an average
+
+
+def test_values_of_a_dimension_are_listed(app: LocalApp) -> None:
+    answer = app.engine.ask("what subcategories are there in electronics", LOCAL_ANALYST, AS_OF, charts=False)
+    assert answer.status == "answered" and answer.table.columns == ["subcategory"]
+    assert [r[0] for r in answer.table.rows] == sorted(r[0] for r in answer.table.rows)
+    assert "Laptops" in answer.message and "product category is Electronics" in answer.message
+    assert understand(app, "which payment methods do we offer").dimensions == ["payment_method"]
+
+
+def test_numbers_and_percent_nobody_understood_are_not_ignored(app: LocalApp) -> None:
+    for question in ("revenue for 23", "gross margin % by category"):
+        with pytest.raises(NeedsClarification):
+            understand(app, question)
+
+
+def test_more_phrasing(app: LocalApp) -> None:
+    assert understand(app, "what's the csat for phone support").filters == [ValueFilter("ticket_channel", ["Phone"])]
+    q = understand(app, "revenue for enterprise customers in the usa")
+    assert q.dimensions == [] and ValueFilter("country", ["United States"]) in q.filters
+    q = understand(app, "which customers spent more than $5000 last year")
+    assert q.metrics == ["revenue"] and q.dimensions == ["customer"] and q.conditions[0].value == 5000
+    q = understand(app, "which day had the most orders last month")
+    assert (q.grain, q.order, q.limit) == ("day", "desc", 1)
+    assert understand(app, "which stores had the highest revenue").limit is None  # plural: a ranking
+    assert understand(app, "revenue by channel and month").grain == "month"
+    q = understand(app, "revenue for week 23")
+    assert (q.time_range.start, q.time_range.end) == (dt.date(2025, 6, 2), dt.date(2025, 6, 8))
