@@ -13,7 +13,7 @@ from sqlglot import exp
 from engine.errors import NeedsClarification
 from engine.domain import DateRange
 from engine.semantic_model import DIALECT, ColumnRef, Entity, Join, Metric, SemanticModel
-from engine.semantic_query import Condition, SemanticQuery
+from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.timeparse import range_label
 
 DEFAULT_LIMIT = 1000
@@ -96,11 +96,7 @@ class Compiler:
         root = self._root(metrics, needed)
         joins = self._joins(root, needed)
 
-        select = exp.select().from_(self._table(root), dialect=DIALECT)
-        for join in joins:
-            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
-                        expression=exp.column(join.right_column, table=join.right))
-            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+        select = self._from(root, joins)
 
         group: list[exp.Expression] = []
         if query.compare:
@@ -131,15 +127,7 @@ class Compiler:
         conditions: list[exp.Expression] = []
         if shared_filter is not None:
             conditions.append(shared_filter.copy())
-        for f in query.filters:
-            column = _col(model.dimensions[f.dimension].column)
-            literals = [exp.Literal.string(v) for v in f.values]
-            if len(literals) == 1:
-                cond: exp.Expression = (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
-            else:
-                cond = exp.In(this=column, expressions=literals)
-                cond = exp.Not(this=cond) if f.negate else cond
-            conditions.append(cond)
+        conditions.extend(self._filter(f) for f in query.filters)
         tables = [root, *[j.right for j in joins]]
         if query.compare:
             conditions.append(exp.or_(*[exp.paren(exp.and_(*self._time_conditions(
@@ -177,11 +165,7 @@ class Compiler:
         if entity.time is not None:
             needed.add(entity.time.table)
         joins = self._joins(root, needed)
-        select = exp.select().from_(self._table(root), dialect=DIALECT)
-        for join in joins:
-            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
-                        expression=exp.column(join.right_column, table=join.right))
-            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+        select = self._from(root, joins)
 
         shown: dict[str, exp.Expression] = {}
         for ref in entity.show:
@@ -203,12 +187,7 @@ class Compiler:
             if name not in shown:
                 select = select.select(exp.alias_(expression.copy(), name), copy=False)
 
-        conditions: list[exp.Expression] = []
-        for f in query.filters:
-            column = _col(model.dimensions[f.dimension].column)
-            literals = [exp.Literal.string(v) for v in f.values]
-            cond: exp.Expression = exp.In(this=column, expressions=literals)
-            conditions.append(exp.Not(this=cond) if f.negate else cond)
+        conditions: list[exp.Expression] = [self._filter(f) for f in query.filters]
         if query.time_range and entity.time is not None:
             conditions.extend(self._time_conditions(entity.time, query.time_range.start,
                                                     query.time_range.end, [root, *[j.right for j in joins]]))
@@ -244,18 +223,10 @@ class Compiler:
         root = dims[0].column.table
         needed = {d.column.table for d in dims} | {model.dimensions[f.dimension].column.table
                                                     for f in query.filters}
-        select = exp.select().from_(self._table(root), dialect=DIALECT).distinct()
-        for join in self._joins(root, needed):
-            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
-                        expression=exp.column(join.right_column, table=join.right))
-            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+        select = self._from(root, self._joins(root, needed)).distinct()
         for dim in dims:
             select = select.select(exp.alias_(_col(dim.column), dim.name), copy=False)
-        conditions = []
-        for f in query.filters:
-            cond: exp.Expression = exp.In(this=_col(model.dimensions[f.dimension].column),
-                                          expressions=[exp.Literal.string(v) for v in f.values])
-            conditions.append(exp.Not(this=cond) if f.negate else cond)
+        conditions = [self._filter(f) for f in query.filters]
         if conditions:
             select = select.where(exp.and_(*conditions), copy=False)
         select = select.order_by(*[exp.Ordered(this=_col(d.column)) for d in dims], copy=False)
@@ -270,6 +241,23 @@ class Compiler:
         return case
 
     # -- helpers ------------------------------------------------------------------------------
+    def _from(self, root: str, joins: list[Join]) -> exp.Select:
+        select = exp.select().from_(self._table(root), dialect=DIALECT)
+        for join in joins:
+            on = exp.EQ(this=exp.column(join.left_column, table=join.left),
+                        expression=exp.column(join.right_column, table=join.right))
+            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+        return select
+
+    def _filter(self, f: ValueFilter) -> exp.Expression:
+        """``column = 'value'`` (or IN, NOT IN, <>): values enter only as string literals."""
+        column = _col(self.model.dimensions[f.dimension].column)
+        literals = [exp.Literal.string(v) for v in f.values]
+        if len(literals) == 1:
+            return (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
+        cond = exp.In(this=column, expressions=literals)
+        return exp.Not(this=cond) if f.negate else cond
+
     def _table(self, alias: str) -> exp.Table:
         table = self.model.tables[alias]
         return exp.Table(this=exp.to_identifier(table.name), db=exp.to_identifier(table.database),

@@ -388,7 +388,7 @@ class Understanding:
             if "metric" in m.kinds() and not own_measure:
                 return None  # "customers by revenue": an aggregate
             if "dimension" in m.kinds() and (set(m.prefix) & BY_WORDS or "value" not in m.kinds()) \
-                    and not self._names_value_before(m, parsed.mentions):
+                    and not self._noun_after_value(m, parsed.mentions):
                 return None  # "orders by channel", "countries with fewer than 100 orders"
         if parsed.time.grain:
             return None
@@ -402,13 +402,6 @@ class Understanding:
         if parsed.listing_verb and not parsed.ranked:
             return entity
         return None
-
-    @staticmethod
-    def _names_value_before(m: _Mention, mentions: list[_Mention]) -> bool:
-        """"the books category": the dimension word only says what the value before it is."""
-        dims = {s.name for s in m.senses if s.kind == "dimension"}
-        return any(o.end == m.start and any(s.kind == "value" and s.name in dims for s in o.senses)
-                   for o in mentions)
 
     def _listing(self, name: str, parsed: _Parsed, previous: SemanticQuery | None = None) -> SemanticQuery:
         entity = self.model.entities[name]
@@ -583,6 +576,8 @@ class Understanding:
         return out
 
     def _noun_after_value(self, m: _Mention, mentions: list[_Mention]) -> bool:
+        """"the books category", "enterprise customers": the word only names what the value
+        right before it is (a dimension on the value's own table)."""
         tables = {self.model.dimensions[s.name].column.table for s in m.senses if s.kind == "dimension"}
         return any(o.end == m.start and any(s.kind == "value" and
                                             self.model.dimensions[s.name].column.table in tables
