@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("refresh-values", help="AWS: read dimension values with Athena into ATHENA_BOT_VALUES_FILE")
 
+    serve = sub.add_parser("serve", help="serve a chat surface (with the local worker when not on AWS)")
+    serve_sub = serve.add_subparsers(dest="surface", required=True)
+    slack = serve_sub.add_parser("slack", help="the Slack app: HTTP events endpoint or Socket Mode")
+    slack.add_argument("--port", type=int, default=3000)
+    slack.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 behind a load balancer)")
+    slack.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    slack.add_argument("--lake", help="local backend: the lake folder")
+
     model = sub.add_parser("semantic-model", help="work with semantic models")
     model_sub = model.add_subparsers(dest="model_command", required=True)
     init = model_sub.add_parser("init", help="draft a semantic model YAML for a lake")
@@ -91,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{table:22} {rows:>9,} rows")
             print(f"Sample lake written to {summary.path}")
             return 0
+        if args.command == "serve":
+            from bot.service import backend
+            from bot.slack import serve_slack
+
+            return serve_slack(settings, args.host, args.port, args.socket, backend())
         if args.command == "semantic-model":
             return _init_model(Path(args.lake), args.out, args.name)
         if args.command == "demo":

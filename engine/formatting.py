@@ -1,9 +1,12 @@
-"""Number formatting for answers: currency, counts, percentages, compact forms for charts."""
+"""Formatting for answers: currency, counts, percentages, compact forms for charts, and the
+fixed-width text table every chat surface shows."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
+from engine.domain import Answer
 
 
 def _compact(value: float) -> tuple[float, str]:
@@ -47,3 +50,38 @@ def format_bytes(count: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} TB"
+
+
+MAX_TEXT_ROWS = 20
+
+
+def text_table(answer: Answer, max_rows: int = MAX_TEXT_ROWS, max_chars: int | None = None) -> str:
+    """The answer's table as fixed-width text: labels, formatted cells, numbers right-aligned,
+    at most ``max_rows`` rows (and ``max_chars`` characters), then how many more there are."""
+    table = answer.table
+    if table is None or not table.columns:
+        return ""
+    headers = [answer.column_labels.get(c, c) for c in table.columns]
+    formats = [answer.column_formats.get(c, "number") for c in table.columns]
+    body = [[format_value(v, f) for v, f in zip(row, formats)] for row in table.rows[:max_rows]]
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
+    numeric = [bool(body) and all(isinstance(row[i], (int, float)) or row[i] is None
+                                  for row in table.rows[:max_rows]) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    shown = 0
+    for row in body:
+        text = line(row)
+        if max_chars is not None and sum(len(o) + 1 for o in out) + len(text) + 40 > max_chars:
+            break
+        out.append(text)
+        shown += 1
+    more = table.row_count - shown
+    if more > 0:
+        out.append(f"... {more} more rows")
+    if table.truncated:
+        out.append("(result truncated at the row limit)")
+    return "\n".join(out)

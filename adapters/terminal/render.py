@@ -6,9 +6,7 @@ import datetime as dt
 from typing import Any
 
 from engine.domain import Answer
-from engine.formatting import format_value
-
-MAX_TEXT_ROWS = 20
+from engine.formatting import text_table
 
 
 def json_value(value: Any) -> Any:
@@ -30,29 +28,6 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "rows": [[json_value(v) for v in row] for row in table.rows] if table else [],
         "message": answer.message,
     }
-
-
-def text_table(answer: Answer, max_rows: int = MAX_TEXT_ROWS) -> str:
-    table = answer.table
-    if table is None or not table.columns:
-        return ""
-    headers = [answer.column_labels.get(c, c) for c in table.columns]
-    formats = [answer.column_formats.get(c, "number") for c in table.columns]
-    body = [[format_value(v, f) for v, f in zip(row, formats)] for row in table.rows[:max_rows]]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
-    numeric = [bool(body) and all(isinstance(row[i], (int, float)) or row[i] is None
-                                  for row in table.rows[:max_rows]) for i in range(len(headers))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)).rstrip()
-
-    out = [line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in body]
-    more = table.row_count - max_rows
-    if more > 0:
-        out.append(f"... {more} more rows")
-    if table.truncated:
-        out.append("(result truncated at the row limit)")
-    return "\n".join(out)
 
 
 def render_text(answer: Answer, chart_path: str | None = None) -> str:

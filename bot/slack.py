@@ -1,0 +1,145 @@
+"""Composition of the Slack surface: `athena-bot serve slack`.
+
+With no AWS configuration one process serves the whole local stack: the bolt app (HTTP or Socket
+Mode) enqueues on the local queue and a worker thread answers into Slack. With
+ATHENA_BOT_BACKEND=aws the app enqueues on SQS and the worker service posts the answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+
+from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
+from adapters.slack.app import SlackReceiver, build_slack_app
+from adapters.slack.poster import SlackPoster, web_client
+from adapters.slack.server import HttpServer, socket_mode_handler
+from adapters.terminal.poster import ConsolePoster
+from bot.aws_settings import ConfigError
+from bot.bootstrap import build_local, ensure_sample_lake, local_queue
+from bot.settings import Settings
+from engine.jobs import encode_job
+from engine.ports import Queue
+from engine.routing import RoutingPoster
+from engine.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str
+    signing_secret: str
+    app_token: str | None = None  # Socket Mode
+    api_url: str | None = None  # Web API base URL (proxies, tests)
+    quicksight_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, socket: bool = False) -> "SlackSettings":
+        env = dict(os.environ if env is None else env)
+        missing = [n for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET") if not env.get(n)]
+        if socket and not env.get("SLACK_APP_TOKEN"):
+            missing.append("SLACK_APP_TOKEN")
+        if missing:
+            raise ConfigError(f"set {', '.join(missing)} to serve Slack (see the README's Slack section)")
+        return cls(env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], env.get("SLACK_APP_TOKEN") or None,
+                   env.get("SLACK_API_URL") or None, env.get("ATHENA_BOT_QUICKSIGHT_URL") or None)
+
+
+@dataclass
+class LocalSlackStack:
+    """Everything `serve slack` runs locally, exposed so tests and benchmarks drive the same wiring."""
+
+    app: App
+    worker: Worker
+    queue: Queue
+    conversations: SQLiteConversationStore
+    poster: SlackPoster
+
+    def run_worker(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.worker.run, kwargs={"should_stop": stop.is_set,
+                                                                   "wait_seconds": 0.2},
+                                  name="local-worker", daemon=True)
+        thread.start()
+        return thread
+
+
+def build_local_slack(settings: Settings, slack: SlackSettings, lazy: bool = False) -> LocalSlackStack:
+    """The local stack; ``lazy`` wires the listeners as on Lambda (ack first, work after)."""
+    ensure_sample_lake(settings)
+    conversations = SQLiteConversationStore(settings.state_path)
+    local = build_local(settings, conversations=conversations)
+    client = web_client(slack.bot_token, slack.api_url)
+    queue = local_queue(settings)
+    poster = SlackPoster(client, conversations, slack.quicksight_url)
+    worker = Worker(queue, local.engine, RoutingPoster({"slack": poster}, ConsolePoster(settings.charts_dir)),
+                    SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
+                    default_as_of=settings.as_of)
+    receiver = SlackReceiver(local.identity, lambda job: queue.send(encode_job(job)), conversations,
+                             settings.as_of)
+    return LocalSlackStack(build_slack_app(receiver, client, slack.signing_secret, lazy), worker, queue,
+                           conversations, poster)
+
+
+def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = False) -> App:
+    """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
+    import boto3
+
+    from adapters.aws.dynamodb import DynamoConversationStore
+    from adapters.aws.sqs_queue import SQSQueue
+    from bot.aws_settings import AwsSettings
+    from bot.bootstrap import build_aws_identity
+
+    aws = AwsSettings.from_env()
+    session = boto3.Session()
+    if not aws.conversations_table:
+        raise ConfigError("ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve Slack on AWS")
+    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    receiver = SlackReceiver(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
+                             DynamoConversationStore(session.client("dynamodb"), aws.conversations_table),
+                             settings.as_of)
+    return build_slack_app(receiver, web_client(slack.bot_token, slack.api_url), slack.signing_secret, lazy)
+
+
+def slack_poster_from_env(conversations: Any = None) -> SlackPoster | None:
+    """The worker's Slack poster when SLACK_BOT_TOKEN is set (the AWS worker service)."""
+    token = os.environ.get("SLACK_BOT_TOKEN")
+    if not token:
+        return None
+    return SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")), conversations,
+                       os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None)
+
+
+def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    slack = SlackSettings.from_env(socket=socket)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if backend == "aws":
+        app = build_aws_slack_app(settings, slack)
+    else:
+        stack = build_local_slack(settings, slack)
+        app = stack.app
+        stack.run_worker(stop)
+        log.info("local worker running (lake %s)", settings.lake)
+    if socket:
+        handler = socket_mode_handler(app, slack.app_token or "")
+        handler.connect()
+        log.info("connected to Slack in Socket Mode")
+        stop.wait()
+        handler.close()
+        return 0
+    server = HttpServer(app, host, port).start()
+    log.info("Slack events at %s", server.url)
+    stop.wait()
+    server.stop()
+    return 0

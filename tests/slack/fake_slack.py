@@ -1,0 +1,128 @@
+"""An in-test fake of the Slack Web API on 127.0.0.1 that records every call.
+
+It answers the methods the bot uses (auth.test, users.info, chat.postMessage, chat.update,
+chat.postEphemeral, the three files_upload_v2 steps), can answer one call of a method with
+HTTP 429 + Retry-After, and can fail a method with a Slack error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)
+
+
+class FakeSlack:
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        self.users = users or {"U1": "ana@example.com"}
+        self.calls: list[Call] = []
+        self.uploads: list[bytes] = []
+        self.throttled: dict[str, int] = {}  # method -> how many more calls get 429
+        self.errors: dict[str, str] = {}  # method -> Slack error to answer with
+        self._ts = 1000
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def start(self) -> "FakeSlack":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.of(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"{method} called {len(self.of(method))} times, wanted {count}: "
+                             f"{[c.method for c in self.calls]}")
+
+    def _next_ts(self) -> str:
+        with self._lock:
+            self._ts += 1
+            return f"{self._ts}.000100"
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            if self.throttled.get(method):
+                self.throttled[method] -= 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+        if method in self.errors:
+            return 200, {"ok": False, "error": self.errors[method]}, {}
+        if method == "auth.test":
+            return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "athena"}, {}
+        if method == "users.info":
+            user = params.get("user")
+            if user not in self.users:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}, {}
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            return 200, {"ok": True, "channel": params.get("channel"), "ts": ts,
+                         "message": {"ts": ts, "text": params.get("text")}}, {}
+        if method == "chat.update":
+            return 200, {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}, {}
+        if method == "chat.postEphemeral":
+            return 200, {"ok": True, "message_ts": self._next_ts()}, {}
+        if method == "files.getUploadURLExternal":
+            return 200, {"ok": True, "file_id": "F1",
+                         "upload_url": self.url.replace("/api/", "/upload/F1")}, {}
+        if method == "files.completeUploadExternal":
+            return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
+                                               for f in json.loads(params.get("files", "[]"))]}, {}
+        return 200, {"ok": False, "error": "unknown_method"}, {}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith("/upload/"):  # the raw file bytes, not a form
+                    fake.uploads.append(body)
+                    self._send(200, b"OK", {})
+                    return
+                method = self.path.rsplit("/", 1)[-1]
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(body or b"{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                fake.calls.append(Call(method, params))
+                status, payload, headers = fake._answer(method, params)
+                self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers})
+
+            def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
