@@ -28,7 +28,9 @@ def app() -> AwsApp:
     """Built once per Lambda container and reused across invocations."""
     global _app
     if _app is None:
-        _app = build_aws(Settings.from_env(), AwsSettings.from_env())
+        from bot.slack import register_chat_posters
+
+        _app = register_chat_posters(build_aws(Settings.from_env(), AwsSettings.from_env()))
     return _app
 
 

@@ -33,13 +33,10 @@ def build_worker(settings: Settings) -> Worker:
         from bot.bootstrap import build_aws
 
         # Answers for chat platforms go to their posters; anything else prints.
-        app = build_aws(settings, AwsSettings.from_env(), default_poster=ConsolePoster(settings.charts_dir))
-        from bot.slack import slack_poster_from_env
+        from bot.slack import register_chat_posters
 
-        slack = slack_poster_from_env(app.engine.conversations)
-        if slack is not None:
-            app.poster.register("slack", slack)
-        return app.worker
+        return register_chat_posters(build_aws(settings, AwsSettings.from_env(),
+                                               default_poster=ConsolePoster(settings.charts_dir))).worker
     ensure_sample_lake(settings)
     app = build_local(settings, conversations=SQLiteConversationStore(settings.state_path))
     return Worker(local_queue(settings), app.engine, ConsolePoster(settings.charts_dir),

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 
@@ -22,13 +22,16 @@ from adapters.slack.app import SlackReceiver, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
 from adapters.slack.server import HttpServer, socket_mode_handler
 from adapters.terminal.poster import ConsolePoster
-from bot.aws_settings import ConfigError
+from bot.aws_settings import AwsSettings, ConfigError
 from bot.bootstrap import build_local, ensure_sample_lake, local_queue
 from bot.settings import Settings
 from engine.jobs import encode_job
 from engine.ports import Queue
 from engine.routing import RoutingPoster
 from engine.worker import Worker
+
+if TYPE_CHECKING:
+    from bot.bootstrap import AwsApp
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +91,17 @@ def build_local_slack(settings: Settings, slack: SlackSettings, lazy: bool = Fal
                            conversations, poster)
 
 
-def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = False) -> App:
+def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = False,
+                        aws: AwsSettings | None = None, session: Any = None) -> App:
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
     import boto3
 
     from adapters.aws.dynamodb import DynamoConversationStore
     from adapters.aws.sqs_queue import SQSQueue
-    from bot.aws_settings import AwsSettings
     from bot.bootstrap import build_aws_identity
 
-    aws = AwsSettings.from_env()
-    session = boto3.Session()
+    aws = aws or AwsSettings.from_env()
+    session = session or boto3.Session()
     if not aws.conversations_table:
         raise ConfigError("ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve Slack on AWS")
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
@@ -108,13 +111,14 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = F
     return build_slack_app(receiver, web_client(slack.bot_token, slack.api_url), slack.signing_secret, lazy)
 
 
-def slack_poster_from_env(conversations: Any = None) -> SlackPoster | None:
-    """The worker's Slack poster when SLACK_BOT_TOKEN is set (the AWS worker service)."""
+def register_chat_posters(app: AwsApp) -> AwsApp:
+    """The AWS worker's posters for the chat platforms configured (SLACK_BOT_TOKEN set)."""
     token = os.environ.get("SLACK_BOT_TOKEN")
-    if not token:
-        return None
-    return SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")), conversations,
-                       os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None)
+    if token:
+        app.poster.register("slack", SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")),
+                                                 app.engine.conversations,
+                                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None))
+    return app
 
 
 def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:

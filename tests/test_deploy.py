@@ -42,3 +42,26 @@ def test_template_routes_athena_events_and_reports_batch_failures() -> None:
         assert resources[table]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "expires_at"
     workgroup = resources["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
     assert workgroup["EnforceWorkGroupConfiguration"] is True and "BytesScannedCutoffPerQuery" in workgroup
+
+
+def test_template_serves_slack_with_lazy_listeners_and_secrets() -> None:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]
+    slack = resources["SlackFunction"]["Properties"]
+    assert slack["Handler"] == "bot.slack_lambda.handler"
+    env = slack["Environment"]["Variables"]
+    assert "secretsmanager" in str(env["SLACK_SIGNING_SECRET"]) and "secretsmanager" in str(env["SLACK_BOT_TOKEN"])
+    actions = [s.get("Action") for p in slack["Policies"] if "Statement" in p for s in p["Statement"]]
+    assert "lambda:InvokeFunction" in actions  # lazy listeners re-invoke the function
+    worker_env = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert "SLACK_BOT_TOKEN" in worker_env  # the worker posts the answers
+
+
+def test_slack_manifest_matches_the_app() -> None:
+    manifest = yaml.safe_load((TEMPLATE.parent / "slack" / "manifest.yaml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "chat:write", "commands", "files:write", "users:read", "users:read.email",
+            "im:history", "channels:history", "groups:history"} <= scopes
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.im", "message.channels", "message.groups"} <= events
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -10,6 +10,7 @@ through GetQueryResults.
 from __future__ import annotations
 
 import csv
+import hashlib
 import datetime as dt
 import io
 from decimal import Decimal
@@ -63,6 +64,14 @@ def parse_result_csv(data: bytes, columns: list[dict[str, Any]], max_rows: int) 
     return ResultTable(columns=names, types=types, rows=rows, truncated=truncated)
 
 
+def request_token(key: str) -> str:
+    """Athena's ClientRequestToken (32-128 characters) for any job key: the key itself when it
+    fits, else its SHA-256, so the same key always names the same query."""
+    if 32 <= len(key) <= 128 and key.isascii():
+        return key
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 class AthenaExecutor:
     """Runs guarded SQL on Athena as the principal's role; asynchronous by design."""
 
@@ -83,7 +92,7 @@ class AthenaExecutor:
 
     def start(self, athena_sql: str, principal: Principal, token: str) -> str:
         params: dict[str, Any] = {
-            "QueryString": athena_sql, "ClientRequestToken": token, "WorkGroup": self.workgroup,
+            "QueryString": athena_sql, "ClientRequestToken": request_token(token), "WorkGroup": self.workgroup,
             "QueryExecutionContext": {"Database": self.database, "Catalog": "AwsDataCatalog"},
         }
         if self.output_location:

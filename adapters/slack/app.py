@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -120,8 +121,8 @@ def build_slack_app(receiver: SlackReceiver, client: WebClient, signing_secret: 
         job = AskJob(question=question, principal=principal, reply_to=target,
                      as_of=receiver.as_of.isoformat() if receiver.as_of else None,
                      conversation_id=conversation_id(channel, thread_ts))
-        if event_id:
-            job.job_id = f"slack-{event_id}"
+        if event_id:  # the same Slack event always names the same job
+            job.job_id = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:{event_id}").hex
         receiver.submit(job)
 
     @listen(app.event("app_mention"))
