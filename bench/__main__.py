@@ -5,6 +5,7 @@
 - execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
+- Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
 """
 
@@ -176,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'HR lake, drafted model unedited: accuracy':44} {correct}/{total} = {correct / total:.1%}")
     rate, elapsed = bench_worker(app, 50)
     print(f"{'queue + worker throughput (50 jobs, 1 worker)':44} {rate:6.1f} jobs/s  ({elapsed:.2f} s)")
+    from bench.slack import run as run_slack
+
+    run_slack(settings.lake)
     if not args.skip_aws:
         from bench.aws import run as run_aws
 

@@ -21,6 +21,7 @@ EVENTS_PATH = "/slack/events"
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # the listen backlog: socketserver's default of 5 drops bursts
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -16,11 +16,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # bursts of concurrent calls are not dropped
+
+
 @dataclass
 class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.perf_counter)
+    result: dict[str, Any] = field(default_factory=dict)  # what the fake answered
 
 
 class FakeSlack:
@@ -32,7 +38,7 @@ class FakeSlack:
         self.errors: dict[str, str] = {}  # method -> Slack error to answer with
         self._ts = 1000
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -113,8 +119,10 @@ class FakeSlack:
                     params = json.loads(body or b"{}")
                 else:
                     params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-                fake.calls.append(Call(method, params))
+                call = Call(method, params)
+                fake.calls.append(call)
                 status, payload, headers = fake._answer(method, params)
+                call.result = payload
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers})
 
             def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
