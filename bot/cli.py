@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 behind a load balancer)")
     slack.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     slack.add_argument("--lake", help="local backend: the lake folder")
+    teams = serve_sub.add_parser("teams", help="the Teams endpoint at /api/messages (Microsoft 365 Agents SDK)")
+    teams.add_argument("--port", type=int, default=3978)
+    teams.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 behind a load balancer)")
+    teams.add_argument("--lake", help="local backend: the lake folder")
 
     model = sub.add_parser("semantic-model", help="work with semantic models")
     model_sub = model.add_subparsers(dest="model_command", required=True)
@@ -101,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             from bot.service import backend
+
+            if args.surface == "teams":
+                from bot.teams import serve_teams
+
+                return serve_teams(settings, args.host, args.port, backend())
             from bot.slack import serve_slack
 
             return serve_slack(settings, args.host, args.port, args.socket, backend())

@@ -112,7 +112,10 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = F
 
 
 def register_chat_posters(app: AwsApp) -> AwsApp:
-    """The AWS worker's posters for the chat platforms configured (SLACK_BOT_TOKEN set)."""
+    """The AWS worker's posters for the chat platforms configured (Slack, Teams)."""
+    from bot.teams import register_teams_poster
+
+    register_teams_poster(app)
     token = os.environ.get("SLACK_BOT_TOKEN")
     if token:
         app.poster.register("slack", SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")),

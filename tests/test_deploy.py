@@ -65,3 +65,16 @@ def test_slack_manifest_matches_the_app() -> None:
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.im", "message.channels", "message.groups"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_teams_app_package_files() -> None:
+    import json
+    import struct
+
+    folder = TEMPLATE.parent / "teams"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["bots"][0]["botId"] == "{{MICROSOFT_APP_ID}}"
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
+    for name, size in (("color", 192), ("outline", 32)):
+        data = (folder / manifest["icons"][name]).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (size, size)

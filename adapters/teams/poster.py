@@ -1,0 +1,102 @@
+"""The worker's ReplyPoster for Teams: a proactive Adaptive Card into the stored conversation.
+
+The SDK's adapter is asynchronous; the worker is not. Posting runs the send on the event loop the
+adapter serves from (same process, local stack) or on a loop of its own (the AWS worker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Protocol
+
+from microsoft_agents.activity import Activity, Attachment, ConversationReference
+from microsoft_agents.hosting.core import ClaimsIdentity
+
+from adapters.teams.agent import answer_key, reference_key
+from adapters.teams.cards import CONTENT_TYPE, answer_card
+from engine.domain import Answer, ReplyTarget
+from engine.ports import ConversationStore
+
+log = logging.getLogger(__name__)
+SEND_TIMEOUT_SECONDS = 60
+
+
+class ChartStore(Protocol):
+    """Where a chart image goes so a card can show it: returns the URL Teams fetches."""
+
+    def put(self, name: str, png: bytes) -> str: ...
+
+
+class LocalChartStore:
+    """Charts in a folder, served by the bot's own HTTP server at ``{base_url}/charts/<name>``."""
+
+    def __init__(self, folder: Path, base_url: str) -> None:
+        self.folder, self.base_url = Path(folder), base_url.rstrip("/")
+
+    def put(self, name: str, png: bytes) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / name).write_bytes(png)
+        return f"{self.base_url}/charts/{name}"
+
+
+class S3ChartStore:
+    """Charts in S3, shown through presigned URLs (AWS mode)."""
+
+    def __init__(self, s3: Any, bucket: str, prefix: str = "athena-bot-charts/", expires: int = 7 * 24 * 3600) -> None:
+        self.s3, self.bucket, self.prefix, self.expires = s3, bucket, prefix, expires
+
+    def put(self, name: str, png: bytes) -> str:
+        key = self.prefix + name
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=png, ContentType="image/png")
+        return self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
+                                              ExpiresIn=self.expires)
+
+
+class TeamsPoster:
+    def __init__(self, adapter: Any, conversations: ConversationStore, app_id: str | None = None,
+                 charts: ChartStore | None = None, quicksight_url: str | None = None) -> None:
+        self.adapter = adapter
+        self.conversations = conversations
+        self.app_id = app_id
+        self.charts = charts
+        self.quicksight_url = quicksight_url
+        self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, when in-process
+
+    def post(self, target: ReplyTarget, answer: Answer) -> None:
+        state = self.conversations.load(reference_key(target.channel))
+        if not state:
+            log.error("no conversation reference for teams conversation %s; dropping the answer",
+                      target.channel)
+            return  # the conversation expired from the store: retrying cannot bring it back
+        key = uuid.uuid4().hex
+        self.conversations.save(answer_key(key), {"question": answer.question, "sql": answer.sql})
+        chart_url = None
+        if answer.chart_png and self.charts is not None:
+            chart_url = self.charts.put(f"{key}-{_slug(answer.question)}.png", answer.chart_png)
+        card = answer_card(answer, key, chart_url, self.quicksight_url)
+        activity = Activity(type="message", summary=answer.message[:200],
+                            attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
+        coroutine = self._send(state["reference"], activity)
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=SEND_TIMEOUT_SECONDS)
+        else:
+            asyncio.run(coroutine)
+
+    async def _send(self, reference: dict[str, Any], activity: Activity) -> None:
+        continuation = ConversationReference.model_validate(reference).get_continuation_activity()
+
+        async def send(turn_context: Any) -> None:
+            await turn_context.send_activity(activity)
+
+        if self.app_id:
+            await self.adapter.continue_conversation(self.app_id, continuation, send)
+        else:  # authentication off (local development): an anonymous identity
+            await self.adapter.continue_conversation_with_claims(ClaimsIdentity({}, False), continuation, send)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50] or "chart"

@@ -1,0 +1,145 @@
+"""Composition of the Teams surface: `athena-bot serve teams`.
+
+Without AWS configuration one process serves the whole local stack: the endpoint enqueues on the
+local queue and a worker thread posts proactive cards back through the same adapter. With
+ATHENA_BOT_BACKEND=aws the endpoint enqueues on SQS and the worker service posts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
+from adapters.teams.agent import TeamsAgent, TeamsReceiver
+from adapters.teams.poster import LocalChartStore, S3ChartStore, TeamsPoster
+from adapters.teams.server import TeamsServer, auth_configuration, build_adapter, build_web_app
+from adapters.terminal.poster import ConsolePoster
+from bot.bootstrap import build_local, ensure_sample_lake, local_queue
+from bot.settings import Settings
+from engine.jobs import encode_job
+from engine.ports import Queue
+from engine.routing import RoutingPoster
+from engine.worker import Worker
+
+if TYPE_CHECKING:
+    from bot.bootstrap import AwsApp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    app_id: str | None = None  # Azure Bot registration; empty: authentication off (local only)
+    app_secret: str | None = None
+    tenant_id: str | None = None
+    public_url: str | None = None  # how Teams reaches this server (chart images), if not the bind address
+    quicksight_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "TeamsSettings":
+        env = dict(os.environ if env is None else env)
+        return cls(env.get("MICROSOFT_APP_ID") or None, env.get("MICROSOFT_APP_PASSWORD") or None,
+                   env.get("MICROSOFT_APP_TENANT_ID") or None, env.get("TEAMS_PUBLIC_URL") or None,
+                   env.get("ATHENA_BOT_QUICKSIGHT_URL") or None)
+
+
+@dataclass
+class LocalTeamsStack:
+    server: TeamsServer
+    worker: Worker
+    queue: Queue
+    conversations: SQLiteConversationStore
+    poster: TeamsPoster
+
+    def run_worker(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.worker.run, kwargs={"should_stop": stop.is_set, "wait_seconds": 0.2},
+                                  name="local-worker", daemon=True)
+        thread.start()
+        return thread
+
+
+def build_local_teams(settings: Settings, teams: TeamsSettings, host: str = "127.0.0.1",
+                      port: int = 3978) -> LocalTeamsStack:
+    """The endpoint (started) and the worker (not started) of the local stack."""
+    ensure_sample_lake(settings)
+    conversations = SQLiteConversationStore(settings.state_path)
+    local = build_local(settings, conversations=conversations)
+    queue = local_queue(settings)
+    config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
+    adapter = build_adapter(config)
+    agent = TeamsAgent(TeamsReceiver(local.identity, lambda job: queue.send(encode_job(job)), conversations,
+                                     settings.as_of))
+    charts_dir = settings.home / "teams-charts"
+    server = TeamsServer(build_web_app(agent, adapter, config, charts_dir), host, port).start()
+    poster = TeamsPoster(adapter, conversations, teams.app_id,
+                         LocalChartStore(charts_dir, teams.public_url or server.base_url), teams.quicksight_url)
+    poster.loop = server.loop  # proactive sends run on the loop the adapter serves from
+    worker = Worker(queue, local.engine, RoutingPoster({"teams": poster}, ConsolePoster(settings.charts_dir)),
+                    SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
+                    default_as_of=settings.as_of)
+    return LocalTeamsStack(server, worker, queue, conversations, poster)
+
+
+def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, port: int,
+                           session: Any = None) -> TeamsServer:
+    """The endpoint only: jobs go to SQS, references and conversations to DynamoDB."""
+    import boto3
+
+    from adapters.aws.dynamodb import DynamoConversationStore
+    from adapters.aws.sqs_queue import SQSQueue
+    from bot.aws_settings import AwsSettings, ConfigError
+    from bot.bootstrap import build_aws_identity
+
+    aws = AwsSettings.from_env()
+    session = session or boto3.Session()
+    if not aws.conversations_table:
+        raise ConfigError("ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve Teams on AWS")
+    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    conversations = DynamoConversationStore(session.client("dynamodb"), aws.conversations_table)
+    config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
+    agent = TeamsAgent(TeamsReceiver(build_aws_identity(settings, aws, session),
+                                     lambda job: queue.send(encode_job(job)), conversations, settings.as_of))
+    return TeamsServer(build_web_app(agent, build_adapter(config), config), host, port).start()
+
+
+def register_teams_poster(app: AwsApp) -> AwsApp:
+    """The AWS worker's Teams poster when MICROSOFT_APP_ID is set; charts go to S3."""
+    teams = TeamsSettings.from_env()
+    if not teams.app_id:
+        return app
+    import boto3
+
+    bucket = os.environ.get("ATHENA_BOT_CHARTS_BUCKET")
+    charts = S3ChartStore(boto3.client("s3"), bucket) if bucket else None
+    config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
+    app.poster.register("teams", TeamsPoster(build_adapter(config), app.engine.conversations, teams.app_id,
+                                             charts, teams.quicksight_url))
+    return app
+
+
+def serve_teams(settings: Settings, host: str, port: int, backend: str) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    teams = TeamsSettings.from_env()
+    if not teams.app_id:
+        log.warning("MICROSOFT_APP_ID is not set: authentication is OFF (local development only)")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if backend == "aws":
+        server = build_aws_teams_server(settings, teams, host, port)
+    else:
+        stack = build_local_teams(settings, teams, host, port)
+        server = stack.server
+        stack.run_worker(stop)
+        log.info("local worker running (lake %s)", settings.lake)
+    log.info("Teams messages at %s/api/messages", server.base_url)
+    stop.wait()
+    server.stop()
+    return 0
