@@ -177,3 +177,19 @@ def test_refresh_values_writes_the_values_file(stack: Stack, settings, monkeypat
     values = json.loads(body)
     assert values["category"] == sorted(["Apparel", "Beauty", "Books", "Electronics", "Home & Kitchen", "Sports"])
     assert "PayPal" in values["payment_method"] and "customer" not in values
+
+
+def test_teams_charts_go_to_s3_behind_presigned_urls(aws_env: dict[str, str]) -> None:
+    import urllib.request
+
+    from adapters.teams.poster import S3ChartStore
+
+    s3 = boto3.client("s3")
+    bucket = f"charts-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    url = S3ChartStore(s3, bucket).put("k-revenue.png", b"\x89PNG-chart")
+    assert "Signature=" in url and "athena-bot-charts/k-revenue.png" in url
+    with urllib.request.urlopen(url, timeout=10) as response:  # what Teams fetches for the card image
+        assert response.read() == b"\x89PNG-chart"
+    head = s3.head_object(Bucket=bucket, Key="athena-bot-charts/k-revenue.png")
+    assert head["ContentType"] == "image/png"
