@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,26 @@ def build_planner(settings: Settings, model: SemanticModel, session: Any = None)
 
 def local_queue(settings: Settings, path: Path | None = None) -> SQLiteQueue:
     return SQLiteQueue(path or settings.state_path, max_receives=settings.max_receives)
+
+
+def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
+                 posters: dict[str, ReplyPoster] | None = None) -> Worker:
+    """The embedded default's worker: answers go to each platform's poster, the rest print."""
+    from adapters.local.sqlite_store import SQLiteIdempotency
+    from adapters.terminal.poster import ConsolePoster
+    from engine.worker import Worker
+
+    return Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
+                  SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
+                  default_as_of=settings.as_of)
+
+
+def run_in_thread(worker: Worker, stop: threading.Event) -> threading.Thread:
+    """The worker polling its queue on a daemon thread until ``stop`` is set (local chat servers)."""
+    thread = threading.Thread(target=worker.run, kwargs={"should_stop": stop.is_set, "wait_seconds": 0.2},
+                              name="local-worker", daemon=True)
+    thread.start()
+    return thread
 
 
 @dataclass

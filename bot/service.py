@@ -10,9 +10,9 @@ import signal
 import sys
 import threading
 
-from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
+from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.terminal.poster import ConsolePoster
-from bot.bootstrap import build_local, ensure_sample_lake, local_queue
+from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker
 from bot.settings import Settings
 from engine.domain import Principal, ReplyTarget
 from engine.ports import IdentityResolver
@@ -39,9 +39,7 @@ def build_worker(settings: Settings) -> Worker:
                                                default_poster=ConsolePoster(settings.charts_dir))).worker
     ensure_sample_lake(settings)
     app = build_local(settings, conversations=SQLiteConversationStore(settings.state_path))
-    return Worker(local_queue(settings), app.engine, ConsolePoster(settings.charts_dir),
-                  SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
-                  default_as_of=settings.as_of)
+    return local_worker(settings, app.engine, local_queue(settings))
 
 
 def submit(settings: Settings, question: str, as_of: dt.date | None = None,

@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 
-from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
-from adapters.slack.app import SlackReceiver, build_slack_app
+from adapters.local.sqlite_store import SQLiteConversationStore
+from adapters.slack.app import build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
 from adapters.slack.server import HttpServer, socket_mode_handler
-from adapters.terminal.poster import ConsolePoster
 from bot.aws_settings import AwsSettings, ConfigError
-from bot.bootstrap import build_local, ensure_sample_lake, local_queue
+from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, run_in_thread
 from bot.settings import Settings
+from engine.intake import Intake
 from engine.jobs import encode_job
 from engine.ports import Queue
-from engine.routing import RoutingPoster
 from engine.worker import Worker
 
 if TYPE_CHECKING:
@@ -67,11 +66,7 @@ class LocalSlackStack:
     poster: SlackPoster
 
     def run_worker(self, stop: threading.Event) -> threading.Thread:
-        thread = threading.Thread(target=self.worker.run, kwargs={"should_stop": stop.is_set,
-                                                                   "wait_seconds": 0.2},
-                                  name="local-worker", daemon=True)
-        thread.start()
-        return thread
+        return run_in_thread(self.worker, stop)
 
 
 def build_local_slack(settings: Settings, slack: SlackSettings, lazy: bool = False) -> LocalSlackStack:
@@ -82,10 +77,8 @@ def build_local_slack(settings: Settings, slack: SlackSettings, lazy: bool = Fal
     client = web_client(slack.bot_token, slack.api_url)
     queue = local_queue(settings)
     poster = SlackPoster(client, conversations, slack.quicksight_url)
-    worker = Worker(queue, local.engine, RoutingPoster({"slack": poster}, ConsolePoster(settings.charts_dir)),
-                    SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
-                    default_as_of=settings.as_of)
-    receiver = SlackReceiver(local.identity, lambda job: queue.send(encode_job(job)), conversations,
+    worker = local_worker(settings, local.engine, queue, {"slack": poster})
+    receiver = Intake(local.identity, lambda job: queue.send(encode_job(job)), conversations,
                              settings.as_of)
     return LocalSlackStack(build_slack_app(receiver, client, slack.signing_secret, lazy), worker, queue,
                            conversations, poster)
@@ -105,7 +98,7 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = F
     if not aws.conversations_table:
         raise ConfigError("ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve Slack on AWS")
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
-    receiver = SlackReceiver(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
+    receiver = Intake(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
                              DynamoConversationStore(session.client("dynamodb"), aws.conversations_table),
                              settings.as_of)
     return build_slack_app(receiver, web_client(slack.bot_token, slack.api_url), slack.signing_secret, lazy)

@@ -15,16 +15,15 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
-from adapters.teams.agent import TeamsAgent, TeamsReceiver
+from adapters.local.sqlite_store import SQLiteConversationStore
+from adapters.teams.agent import TeamsAgent
 from adapters.teams.poster import LocalChartStore, S3ChartStore, TeamsPoster
 from adapters.teams.server import TeamsServer, auth_configuration, build_adapter, build_web_app
-from adapters.terminal.poster import ConsolePoster
-from bot.bootstrap import build_local, ensure_sample_lake, local_queue
+from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, run_in_thread
 from bot.settings import Settings
+from engine.intake import Intake
 from engine.jobs import encode_job
 from engine.ports import Queue
-from engine.routing import RoutingPoster
 from engine.worker import Worker
 
 if TYPE_CHECKING:
@@ -58,10 +57,7 @@ class LocalTeamsStack:
     poster: TeamsPoster
 
     def run_worker(self, stop: threading.Event) -> threading.Thread:
-        thread = threading.Thread(target=self.worker.run, kwargs={"should_stop": stop.is_set, "wait_seconds": 0.2},
-                                  name="local-worker", daemon=True)
-        thread.start()
-        return thread
+        return run_in_thread(self.worker, stop)
 
 
 def build_local_teams(settings: Settings, teams: TeamsSettings, host: str = "127.0.0.1",
@@ -73,16 +69,14 @@ def build_local_teams(settings: Settings, teams: TeamsSettings, host: str = "127
     queue = local_queue(settings)
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
     adapter = build_adapter(config)
-    agent = TeamsAgent(TeamsReceiver(local.identity, lambda job: queue.send(encode_job(job)), conversations,
+    agent = TeamsAgent(Intake(local.identity, lambda job: queue.send(encode_job(job)), conversations,
                                      settings.as_of))
     charts_dir = settings.home / "teams-charts"
     server = TeamsServer(build_web_app(agent, adapter, config, charts_dir), host, port).start()
     poster = TeamsPoster(adapter, conversations, teams.app_id,
                          LocalChartStore(charts_dir, teams.public_url or server.base_url), teams.quicksight_url)
     poster.loop = server.loop  # proactive sends run on the loop the adapter serves from
-    worker = Worker(queue, local.engine, RoutingPoster({"teams": poster}, ConsolePoster(settings.charts_dir)),
-                    SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
-                    default_as_of=settings.as_of)
+    worker = local_worker(settings, local.engine, queue, {"teams": poster})
     return LocalTeamsStack(server, worker, queue, conversations, poster)
 
 
@@ -103,7 +97,7 @@ def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, 
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
     conversations = DynamoConversationStore(session.client("dynamodb"), aws.conversations_table)
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
-    agent = TeamsAgent(TeamsReceiver(build_aws_identity(settings, aws, session),
+    agent = TeamsAgent(Intake(build_aws_identity(settings, aws, session),
                                      lambda job: queue.send(encode_job(job)), conversations, settings.as_of))
     return TeamsServer(build_web_app(agent, build_adapter(config), config), host, port).start()
 

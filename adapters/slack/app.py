@@ -8,14 +8,11 @@ SlackPoster replaces the placeholder with the answer. A Slack retry (same event 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
@@ -27,8 +24,7 @@ from adapters.slack.blocks import (CLARIFY, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL
 from adapters.slack.poster import answer_state_key
 from engine.domain import ReplyTarget
 from engine.errors import Refused
-from engine.jobs import AskJob
-from engine.ports import ConversationStore, IdentityResolver
+from engine.intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +37,6 @@ NO_ACCESS = ("I couldn't match your Slack account ({email}) to a data-access ide
 
 def conversation_id(channel: str, thread_ts: str) -> str:
     return f"slack:{channel}:{thread_ts}"
-
-
-@dataclass
-class SlackReceiver:
-    """What the Slack app needs: who people are, where jobs go, and per-thread state."""
-
-    identity: IdentityResolver
-    submit: Callable[[AskJob], None]
-    conversations: ConversationStore
-    as_of: dt.date | None = None
 
 
 class EmailCache:
@@ -77,7 +63,7 @@ def _just_ack(ack: Callable[..., None]) -> None:
     ack()
 
 
-def build_slack_app(receiver: SlackReceiver, client: WebClient, signing_secret: str,
+def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
                     process_before_response: bool = False) -> App:
     """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda."""
     app = App(client=client, signing_secret=signing_secret, process_before_response=process_before_response,
@@ -118,12 +104,8 @@ def build_slack_app(receiver: SlackReceiver, client: WebClient, signing_secret: 
         placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER_TEXT,
                                               blocks=[b.to_dict() for b in placeholder_blocks(question)])
         target = ReplyTarget("slack", channel, thread_ts, {"placeholder": str(placeholder["ts"]), "user": user})
-        job = AskJob(question=question, principal=principal, reply_to=target,
-                     as_of=receiver.as_of.isoformat() if receiver.as_of else None,
-                     conversation_id=conversation_id(channel, thread_ts))
-        if event_id:  # the same Slack event always names the same job
-            job.job_id = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:{event_id}").hex
-        receiver.submit(job)
+        receiver.submit(receiver.job(question, principal, target, conversation_id(channel, thread_ts),
+                                     f"slack:{event_id}" if event_id else None))
 
     @listen(app.event("app_mention"))
     def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -8,13 +8,9 @@ job. It never answers a question inline; the worker's TeamsPoster does.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.activity import Activity, Attachment
@@ -23,8 +19,7 @@ from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 from adapters.teams.cards import CLARIFY, CONTENT_TYPE, FEEDBACK, SHOW_SQL, sql_card
 from engine.domain import ReplyTarget
 from engine.errors import Refused
-from engine.jobs import AskJob
-from engine.ports import ConversationStore, IdentityResolver
+from engine.intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +37,10 @@ def answer_key(key: str) -> str:
     return f"teams-answer:{key}"
 
 
-@dataclass
-class TeamsReceiver:
-    identity: IdentityResolver
-    submit: Callable[[AskJob], None]
-    conversations: ConversationStore
-    as_of: dt.date | None = None
-
-
 class TeamsAgent(ActivityHandler):
     """Turns Teams activities into jobs; card buttons come back as message activities with a value."""
 
-    def __init__(self, receiver: TeamsReceiver) -> None:
+    def __init__(self, receiver: Intake) -> None:
         self.receiver = receiver
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -79,13 +66,9 @@ class TeamsAgent(ActivityHandler):
         conversation = activity.conversation.id
         reference = activity.get_conversation_reference().model_dump(by_alias=True, exclude_none=True, mode="json")
         self.receiver.conversations.save(reference_key(conversation), {"reference": reference})
-        job = AskJob(question=question, principal=principal,
-                     reply_to=ReplyTarget("teams", conversation, activity.id, {"user": user.id}),
-                     as_of=self.receiver.as_of.isoformat() if self.receiver.as_of else None,
-                     conversation_id=f"teams:{conversation}")
-        if activity.id:  # a redelivered activity names the same job: answered once
-            job.job_id = uuid.uuid5(uuid.NAMESPACE_URL, f"teams:{conversation}:{activity.id}").hex
-        self.receiver.submit(job)
+        target = ReplyTarget("teams", conversation, activity.id, {"user": user.id})
+        self.receiver.submit(self.receiver.job(question, principal, target, f"teams:{conversation}",
+                                               f"teams:{conversation}:{activity.id}" if activity.id else None))
 
     async def _email(self, turn_context: TurnContext) -> str | None:
         """The member's email or UPN from the connector's roster call (the activity has neither)."""
