@@ -35,7 +35,7 @@ within inside under thanks hi hey hello okay ok now instead again too then same 
 fetch pull enumerate listing lists where whom those up sell sells generate generated generating
 bring brought earn earned earning make makes placed opened open created received raised came come
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
-went go do doing happen happened did our we breakdown look
+went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
 # Words the time, ranking and condition grammar reads; known, so never "corrected" or "unknown".
@@ -54,6 +54,7 @@ NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "o
 VALUE_PREFIXES = {"in", "via", "through", "from", "using", "with"}
 IGNORED = (STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | AVERAGE_WORDS | {"$", "&"}) - {
     "percent", "percentage"}
+IGNORED |= {normalize_token(w) for w in IGNORED}  # questions are matched in normalised form ("does")
 
 _REFUSE_ANYWHERE = re.compile(
     r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
@@ -80,6 +81,8 @@ _RECENCY = re.compile(rf"\b(?:({_NUM})\s+)?(most\s+recent|latest|newest|recent|l
                       rf"first)(?:\s+({_NUM}))?\b")
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")
+_UNSUPPORTED_TIME = re.compile(r"\b(?:day|days) of (?:the )?week\b|\bweekdays?\b|\bweekends?\b|"
+                               r"\bhour of (?:the )?day\b|\bby hour\b|\bhourly\b|\btime of day\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
@@ -119,6 +122,7 @@ class _Parsed:
     counting: bool
     averaged: bool = False  # "average" said, outside a metric's own name
     how_much: bool = False
+    rank_end: int | None = None  # where "the most"/"the fewest" ended: the noun after it is counted
 
 
 def check_not_mutating(question: str) -> None:
@@ -182,7 +186,7 @@ class Understanding:
                 m.senses = [s for s in m.senses if s.kind == "metric"]  # "more than 80 employees"
         mentions = [m for m in parsed.mentions if m.senses]
         time = parsed.time
-        metrics = self._metrics(mentions, parsed.ranked, bool(parsed.limit))
+        metrics = self._metrics(mentions, parsed.ranked, bool(parsed.limit), parsed.rank_end)
         follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
@@ -247,6 +251,11 @@ class Understanding:
         text = expand_casual(question.lower().replace("\u2019", "'"))
         text = self.speller.fix(text)
         source = text
+        unsupported = _UNSUPPORTED_TIME.search(text)
+        if unsupported:
+            raise NeedsClarification(
+                f"I can't break results down by \"{unsupported[0]}\" yet; I can by day, week, month, "
+                "quarter or year. Which of those do you want?", ["day", "week", "month", "quarter", "year"])
         conditions, text = find_conditions(text)
         time = parse_time(text, as_of)
         text = time.text
@@ -260,7 +269,8 @@ class Understanding:
             text = _blank(text, m)
         listing_verb = bool(_LIST_VERB.search(text))
         before_ranking = text
-        order, limit, text, ranked = self._ranking(text)
+        order, limit, text, rank_end = self._ranking(text)
+        ranked = rank_end is not None
         mentions, unknown = self._scan(text)
         mentions += self._superlative_measures(before_ranking, text)
         mentioned = {s.name for m in mentions for s in m.senses}
@@ -276,7 +286,7 @@ class Understanding:
         leftover = {w for w, _, _ in tokenize(self._unmatched(text, mentions))}
         return _Parsed(source, mentions, conditions, time, order, limit, ranked, recency,
                        listing_verb, counting, bool(leftover & AVERAGE_WORDS),
-                       bool(re.search(r"\bhow\s+much\b", source)))
+                       bool(re.search(r"\bhow\s+much\b", source)), self._quantity_end(before_ranking, rank_end))
 
     @staticmethod
     def _unmatched(text: str, mentions: list[_Mention]) -> str:
@@ -284,25 +294,34 @@ class Understanding:
             text = text[: m.chars[0]] + " " * (m.chars[1] - m.chars[0]) + text[m.chars[1]:]
         return text
 
-    def _ranking(self, text: str) -> tuple[str | None, int | None, str, bool]:
+    def _ranking(self, text: str) -> tuple[str | None, int | None, str, int | None]:
+        """Order, limit, the text without the ranking words, and where those words ended."""
         m = _RANK_N.search(text)
         if m:
-            return ("asc" if m[1] in _ASC_WORDS else "desc"), _count(m[2]), _blank(text, m), True
+            return ("asc" if m[1] in _ASC_WORDS else "desc"), _count(m[2]), _blank(text, m), m.end()
         m = _N_RANK.search(text)
         if m:
-            return ("asc" if m[2] in _ASC_WORDS else "desc"), _count(m[1]), _blank(text, m), True
+            return ("asc" if m[2] in _ASC_WORDS else "desc"), _count(m[1]), _blank(text, m), m.end()
         m = _BEST_SELLING.search(text)
         if m:
-            return "desc", (1 if self._asks_for_one(text, m) else None), _blank(text, m), True
+            return "desc", (1 if self._asks_for_one(text, m) else None), _blank(text, m), m.end()
         for pattern, order in ((_TOP, "desc"), (_BOTTOM, "asc")):
             m = pattern.search(text)
             if m:
-                return order, DEFAULT_TOP, _blank(text, m), True
+                return order, DEFAULT_TOP, _blank(text, m), m.end()
         for pattern, order in ((_HIGH, "desc"), (_LOW, "asc")):
             m = pattern.search(text)
             if m:
-                return order, (1 if self._asks_for_one(text, m) else None), _blank(text, m), True
-        return None, None, text, False
+                return order, (1 if self._asks_for_one(text, m) else None), _blank(text, m), m.end()
+        return None, None, text, None
+
+    @staticmethod
+    def _quantity_end(before: str, rank_end: int | None) -> int | None:
+        """Where "the most"/"the fewest" ended: the noun right after it is what is counted."""
+        if rank_end is None:
+            return None
+        words = before[:rank_end].split()
+        return rank_end if words and words[-1] in ("most", "least", "fewest", "more", "fewer", "less") else None
 
     def _asks_for_one(self, text: str, m: re.Match[str]) -> bool:
         """"which region has the highest ..." asks for one; "which stores ..." for a ranking."""
@@ -475,7 +494,8 @@ class Understanding:
         return conditions
 
     # -- resolving mentions -------------------------------------------------------------------
-    def _metrics(self, mentions: list[_Mention], ranked: bool, has_limit: bool) -> list[str]:
+    def _metrics(self, mentions: list[_Mention], ranked: bool, has_limit: bool,
+                 rank_end: int | None = None) -> list[str]:
         plain = [m for m in mentions if all(x.kind == "metric" for x in m.senses)]
         if len(plain) > 1:
             # "CSAT for billing tickets", "AOV of online orders": a count metric right after a
@@ -488,8 +508,9 @@ class Understanding:
         for m in mentions:
             kinds = m.kinds()
             if "metric" in kinds and kinds != {"metric"}:
-                as_dim = bool(set(m.prefix) & BY_WORDS) or bool(metrics) or has_limit or \
-                    (ranked and "value" not in kinds)
+                ranked_by_it = rank_end is not None and 0 <= m.chars[0] - rank_end <= 1  # "the most customers"
+                as_dim = not ranked_by_it and (bool(set(m.prefix) & BY_WORDS) or bool(metrics) or has_limit or
+                                               (ranked and "value" not in kinds))
                 if not as_dim:
                     for s in m.senses:
                         if s.kind == "metric" and s.name not in metrics:
