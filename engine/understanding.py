@@ -68,6 +68,8 @@ _RANK_N = re.compile(r"\b(top|bottom|best|worst|highest|lowest|largest|smallest|
                      rf"({_NUM})\b")
 _N_RANK = re.compile(rf"\b({_NUM})\s+(?:most\s+|least\s+)?(best|worst|highest|lowest|largest|smallest|"
                      r"biggest|most|least|top|bottom|greatest|fewest)\b")
+_SHOW_N = re.compile(rf"\b(?:show|give|list|just|only|make it)\s+(?:me\s+)?(?:the\s+)?(?:top\s+|first\s+)?({_NUM})\b"
+                     r"(?!\s*(?:%|percent|days?|weeks?|months?|quarters?|years?)\b)")
 _BEST_SELLING = re.compile(r"\b(?:best|top|most)[\s-]+(?:selling|sold|popular)\b")
 _TOP = re.compile(r"\btop\b")
 _BOTTOM = re.compile(r"\bbottom\b")
@@ -305,6 +307,9 @@ class Understanding:
         m = _BEST_SELLING.search(text)
         if m:
             return "desc", (1 if self._asks_for_one(text, m) else None), _blank(text, m), m.end()
+        m = _SHOW_N.search(text)
+        if m:  # "show me 5", "just 3": that many, largest first
+            return "desc", _count(m[1]), _blank(text, m), m.end()
         for pattern, order in ((_TOP, "desc"), (_BOTTOM, "asc")):
             m = pattern.search(text)
             if m:
