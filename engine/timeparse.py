@@ -248,6 +248,12 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
                 text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
                 return
 
+    take(rf"\b({_MONTH_RE})\.?\s*(?:-|–|to|through|thru|until)\s*({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b",
+         lambda m: _month_span(m, as_of))
+    take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?({_ORDINAL_RE})\s+(quarter|qtr|half)(?:\s+of)?(?:\s+(?:the\s+)?(?:fiscal\s+)?(?:year\s+)?(\d{{4}}))?\b",
+         lambda m: _ordinal_period(m, as_of))
+    take(r"\b(?:in\s+|during\s+|for\s+)?h([12])(?:\s*(\d{4}))?\b",
+         lambda m: _half(int(m[1]), int(m[2]) if m[2] else None, as_of, m[0].strip()))
     take(rf"\b(?:between|from)\s+({_POINT_RE})\s+(?:and|to|until|till|through|-)\s+({_POINT_RE})\b",
          lambda m: _between(m, as_of))
     take(rf"\b(?:since|from|after)\s+({_POINT_RE})\b",
@@ -256,7 +262,9 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
          lambda m: _last_n(m, as_of))
     take(r"\b(?:year|quarter|month|week)\s*to\s*date\b|\b(?:ytd|qtd|mtd|wtd)\b|\bso far this (?:year|quarter|month|week)\b",
          lambda m: _to_date(m[0], as_of))
-    take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(this|current|last|previous|past|prior)\s+({_UNIT_RE})\b",
+    take(rf"\b(?:in\s+|during\s+|for\s+|over\s+)?(?:the\s+)?(?:past|trailing)\s+({_UNIT_RE})\b",
+         lambda m: _last_n(m, as_of, 1))  # "the past year": the 12 months up to today
+    take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(this|current|last|previous|prior)\s+({_UNIT_RE})\b",
          lambda m: _this_or_last(m, as_of))
     take(rf"\b(?:in\s+|on\s+|during\s+|for\s+)?({_POINT_RE})\b", lambda m: _point(m[1], as_of))
     if found is not None and found.label.startswith("last ") and found.label.count(" ") == 1:
@@ -293,6 +301,35 @@ def _default_grain(found: DateRange | None) -> str:
     return "month"
 
 
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_ORDINAL_RE = "|".join(_ORDINALS)
+
+
+def _month_span(m: re.Match[str], as_of: dt.date) -> DateRange | None:
+    first, last = MONTHS[m[1]], MONTHS[m[2]]
+    if last < first:
+        return None
+    year = int(m[3]) if m[3] else _latest_month(as_of, last)
+    start = dt.date(year, first, 1)
+    return DateRange(start, period_end(dt.date(year, last, 1), "month"), m[0].strip())
+
+
+def _ordinal_period(m: re.Match[str], as_of: dt.date) -> DateRange | None:
+    n = _ORDINALS[m[1]]
+    year = int(m[3]) if m[3] else None
+    if m[2] == "half":
+        return _half(n, year, as_of, m[0].strip()) if n <= 2 else None
+    return _quarter_range(year or _latest_quarter(as_of, n), n, m[0].strip())
+
+
+def _half(n: int, year: int | None, as_of: dt.date, label: str) -> DateRange:
+    start_month = 1 if n == 1 else 7
+    if year is None:
+        year = as_of.year if start_month <= as_of.month else as_of.year - 1
+    start = dt.date(year, start_month, 1)
+    return DateRange(start, shift(start, "month", 6) - dt.timedelta(days=1), label)
+
+
 def _between(m: re.Match[str], as_of: dt.date) -> DateRange | None:
     first, second = _point(m[1], as_of), _point(m[2], as_of)
     if first is None or second is None or second.end < first.start:
@@ -307,7 +344,11 @@ def _since(m: re.Match[str], as_of: dt.date) -> DateRange | None:
     return DateRange(first.start, as_of, m[0].strip())
 
 
-def _last_n(m: re.Match[str], as_of: dt.date) -> DateRange:
+def _last_n(m: re.Match[str], as_of: dt.date, n: int | None = None) -> DateRange:
+    if n is not None:
+        unit = UNIT_ALIASES[m[1]]
+        start = shift(as_of, unit, -n) + dt.timedelta(days=1)
+        return DateRange(start, as_of, f"past {unit}")
     n, unit = _num(m[1]), UNIT_ALIASES[m[2]]
     start = shift(as_of, unit, -n) + dt.timedelta(days=1)
     return DateRange(start, as_of, f"last {n} {unit}s")

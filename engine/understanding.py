@@ -35,6 +35,7 @@ within inside under thanks hi hey hello okay ok now instead again too then same 
 fetch pull enumerate listing lists where whom those up sell sells generate generated generating
 bring brought earn earned earning make makes placed opened open created received raised came come
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
+paid paying performing performed performance performer performers doing
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -83,6 +84,8 @@ _RECENCY = re.compile(rf"\b(?:({_NUM})\s+)?(most\s+recent|latest|newest|recent|l
                       rf"first)(?:\s+({_NUM}))?\b")
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")
+# time units the time grammar did not take ("revenue in the first quarter") mean it misread them
+_UNIT_WORDS = {"day", "week", "month", "quarter", "year", "qtr", "half", "fortnight"}
 _UNSUPPORTED_TIME = re.compile(r"\b(?:day|days) of (?:the )?week\b|\bweekdays?\b|\bweekends?\b|"
                                r"\bhour of (?:the )?day\b|\bby hour\b|\bhourly\b|\btime of day\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
@@ -367,7 +370,7 @@ class Understanding:
                     break
             else:
                 word = words[i]
-                if word not in IGNORED and (len(word) > 1 or word.isdigit() or word == "%"):
+                if word in _UNIT_WORDS or word not in IGNORED and (len(word) > 1 or word.isdigit() or word == "%"):
                     unknown.append(word)  # a number or "%" nothing understood is not ignored
                 i += 1
         return mentions, unknown

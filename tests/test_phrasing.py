@@ -156,3 +156,9 @@ def test_more_phrasing(app: LocalApp) -> None:
     assert understand(app, "revenue by channel and month").grain == "month"
     q = understand(app, "revenue for week 23")
     assert (q.time_range.start, q.time_range.end) == (dt.date(2025, 6, 2), dt.date(2025, 6, 8))
+
+
+def test_time_words_nobody_understood_are_not_ignored(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "revenue in the fifth quarter")  # not a quarter: ask, never all time
+    assert '"quarter"' in str(err.value)

@@ -111,3 +111,19 @@ def test_range_labels() -> None:
     assert range_label(DateRange(D(2024, 7, 1), D(2024, 9, 30), "")) == "Q3 2024"
     assert range_label(DateRange(D(2025, 3, 1), D(2025, 3, 31), "")) == "Mar 2025"
     assert range_label(DateRange(D(2025, 1, 1), D(2025, 6, 15), "")) == "1 Jan 2025 - 15 Jun 2025"
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("revenue jan-mar 2025", D(2025, 1, 1), D(2025, 3, 31)),
+    ("revenue in the first quarter of 2024", D(2024, 1, 1), D(2024, 3, 31)),
+    ("revenue in the third quarter", D(2024, 7, 1), D(2024, 9, 30)),  # its latest start before as-of
+    ("revenue in h1 2025", D(2025, 1, 1), D(2025, 6, 30)),
+    ("revenue in the second half of 2024", D(2024, 7, 1), D(2024, 12, 31)),
+    ("orders over the past year", D(2024, 6, 16), D(2025, 6, 15)),  # rolling, unlike "last year"
+    ("orders in the past month", D(2025, 5, 16), D(2025, 6, 15)),
+    ("orders between 1 march and 31 march 2025", D(2025, 3, 1), D(2025, 3, 31)),
+    ("revenue for week 23", D(2025, 6, 2), D(2025, 6, 8)),
+])
+def test_more_ranges(text: str, start: dt.date, end: dt.date) -> None:
+    found = parse_time(text, AS_OF).range
+    assert (found.start, found.end) == (start, end)
