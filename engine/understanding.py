@@ -35,7 +35,7 @@ within inside under thanks hi hey hello okay ok now instead again too then same 
 fetch pull enumerate listing lists where whom those up sell sells generate generated generating
 bring brought earn earned earning make makes placed opened open created received raised came come
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
-paid paying performing performed performance performer performers doing
+paid paying performing performed performance performer performers doing sql query queries
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -63,6 +63,7 @@ _REFUSE_AT_START = re.compile(
     r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(update|create|remove|replace|modify|change|"
     r"set|rename|overwrite|write|wipe|erase|purge|add|load|copy|restore)\b")
 _SQL_AFTER_SEMICOLON = re.compile(r";\s*\S")
+_TYPED_SQL = re.compile(r"^\s*(?:select|with)\b.+\bfrom\b|^\s*(?:show|describe)\s+(?:tables|columns|databases)\b")
 
 _NUM = r"\d{1,4}|" + "|".join(k for k in NUMBER_WORDS if k != "a")
 _RANK_N = re.compile(r"\b(top|bottom|best|worst|highest|lowest|largest|smallest|biggest|first)\s+"
@@ -137,6 +138,9 @@ def check_not_mutating(question: str) -> None:
     if m:
         raise Refused(f"I only read data, so I can't {m.group(1)} anything. Ask me a question about "
                       "the data instead, e.g. \"revenue by region last quarter\".")
+    if _TYPED_SQL.search(lowered):
+        raise Refused("I don't run SQL typed in chat; every query I run is one I build from a question. "
+                      "Ask in words, e.g. \"orders by channel last month\", and I'll show you the SQL.")
     if _SQL_AFTER_SEMICOLON.search(lowered):
         raise Refused("I answer one question at a time and never run statements you type; "
                       "please ask a single question without ';'.")

@@ -81,6 +81,7 @@ def test_customers_is_a_metric_or_a_dimension(app: LocalApp) -> None:
     "delete all cancelled orders", "DROP TABLE sales.orders", "truncate support.tickets",
     "update orders set status = 'completed'", "insert into sales.orders values (1)",
     "revenue by region; drop table sales.orders", "please remove the test customers",
+    "select * from sales.orders", "show tables",
     "alter table sales.orders add column x int", "create table x as select 1",
 ])
 def test_requests_to_change_data_are_refused(app: LocalApp, question: str) -> None:
