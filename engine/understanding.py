@@ -15,7 +15,8 @@ from typing import Literal, cast
 from sqlglot import exp
 
 from engine.conditions import NumericCondition, find_conditions
-from engine.errors import NeedsClarification, Refused
+from engine.errors import NeedsClarification
+from engine.refusal import check_not_mutating
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.spelling import SpellingCorrector, expand_casual
@@ -57,13 +58,6 @@ IGNORED = (STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | AVERAGE_WORDS | {"$
     "percent", "percentage"}
 IGNORED |= {normalize_token(w) for w in IGNORED}  # questions are matched in normalised form ("does")
 
-_REFUSE_ANYWHERE = re.compile(
-    r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
-_REFUSE_AT_START = re.compile(
-    r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(update|create|remove|replace|modify|change|"
-    r"set|rename|overwrite|write|wipe|erase|purge|add|load|copy|restore)\b")
-_SQL_AFTER_SEMICOLON = re.compile(r";\s*\S")
-_TYPED_SQL = re.compile(r"^\s*(?:select|with)\b.+\bfrom\b|^\s*(?:show|describe)\s+(?:tables|columns|databases)\b")
 
 _NUM = r"\d{1,4}|" + "|".join(k for k in NUMBER_WORDS if k != "a")
 _RANK_N = re.compile(r"\b(top|bottom|best|worst|highest|lowest|largest|smallest|biggest|first)\s+"
@@ -129,21 +123,6 @@ class _Parsed:
     averaged: bool = False  # "average" said, outside a metric's own name
     how_much: bool = False
     rank_end: int | None = None  # where "the most"/"the fewest" ended: the noun after it is counted
-
-
-def check_not_mutating(question: str) -> None:
-    """Refuse anything that asks to change data, or SQL smuggled after a semicolon."""
-    lowered = question.lower()
-    m = _REFUSE_ANYWHERE.search(lowered) or _REFUSE_AT_START.search(lowered)
-    if m:
-        raise Refused(f"I only read data, so I can't {m.group(1)} anything. Ask me a question about "
-                      "the data instead, e.g. \"revenue by region last quarter\".")
-    if _TYPED_SQL.search(lowered):
-        raise Refused("I don't run SQL typed in chat; every query I run is one I build from a question. "
-                      "Ask in words, e.g. \"orders by channel last month\", and I'll show you the SQL.")
-    if _SQL_AFTER_SEMICOLON.search(lowered):
-        raise Refused("I answer one question at a time and never run statements you type; "
-                      "please ask a single question without ';'.")
 
 
 def _blank(text: str, m: re.Match[str]) -> str:

@@ -1,0 +1,30 @@
+"""Requests to change data, or SQL smuggled into a question, are refused before anything else runs."""
+
+from __future__ import annotations
+
+import re
+
+from engine.errors import Refused
+
+_REFUSE_ANYWHERE = re.compile(
+    r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
+_REFUSE_AT_START = re.compile(
+    r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(update|create|remove|replace|modify|change|"
+    r"set|rename|overwrite|write|wipe|erase|purge|add|load|copy|restore)\b")
+_SQL_AFTER_SEMICOLON = re.compile(r";\s*\S")
+_TYPED_SQL = re.compile(r"^\s*(?:select|with)\b.+\bfrom\b|^\s*(?:show|describe)\s+(?:tables|columns|databases)\b")
+
+
+def check_not_mutating(question: str) -> None:
+    """Refuse anything that asks to change data, or SQL smuggled after a semicolon."""
+    lowered = question.lower()
+    m = _REFUSE_ANYWHERE.search(lowered) or _REFUSE_AT_START.search(lowered)
+    if m:
+        raise Refused(f"I only read data, so I can't {m.group(1)} anything. Ask me a question about "
+                      "the data instead, e.g. \"revenue by region last quarter\".")
+    if _TYPED_SQL.search(lowered):
+        raise Refused("I don't run SQL typed in chat; every query I run is one I build from a question. "
+                      "Ask in words, e.g. \"orders by channel last month\", and I'll show you the SQL.")
+    if _SQL_AFTER_SEMICOLON.search(lowered):
+        raise Refused("I answer one question at a time and never run statements you type; "
+                      "please ask a single question without ';'.")
