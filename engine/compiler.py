@@ -17,6 +17,8 @@ from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.timeparse import range_label
 
 DEFAULT_LIMIT = 1000
+_DATE = exp.DataType.build("date", dialect=DIALECT)  # built once: building parses the type name
+_TIMESTAMP = exp.DataType.build("timestamp", dialect=DIALECT)
 
 
 @dataclass
@@ -39,12 +41,12 @@ def _col(ref: ColumnRef) -> exp.Column:
 
 
 def _literal_date(day: dt.date) -> exp.Expression:
-    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.build("date", dialect=DIALECT))
+    return exp.cast(exp.Literal.string(day.isoformat()), _DATE.copy())
 
 
 def _literal_ts(day: dt.date) -> exp.Expression:
     return exp.cast(exp.Literal.string(f"{day.isoformat()} 00:00:00"),
-                    exp.DataType.build("timestamp", dialect=DIALECT))
+                    _TIMESTAMP.copy())
 
 
 def _with_filter(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
@@ -106,7 +108,7 @@ class Compiler:
         if query.grain:
             assert time_col is not None
             bucket = exp.cast(exp.DateTrunc(unit=exp.Literal.string(query.grain), this=_col(time_col)),
-                              exp.DataType.build("date", dialect=DIALECT))
+                              _DATE.copy())
             select = select.select(exp.alias_(bucket, query.grain), copy=False)
             group.append(bucket.copy())
         for name in query.dimensions:
@@ -246,7 +248,8 @@ class Compiler:
         for join in joins:
             on = exp.EQ(this=exp.column(join.left_column, table=join.left),
                         expression=exp.column(join.right_column, table=join.right))
-            select = select.join(self._table(join.right), on=on, join_type="inner", dialect=DIALECT)
+            # the node itself: Select.join() would parse its arguments again
+            select.append("joins", exp.Join(this=self._table(join.right), on=on, kind="INNER"))
         return select
 
     def _filter(self, f: ValueFilter) -> exp.Expression:
