@@ -81,7 +81,9 @@ class SpellingCorrector:
         return found
 
     def _inflected(self, word: str) -> bool:
-        for suffix in ("ed", "d", "ing"):
+        """"hired", "signed": a past form of a known word, the event the question filters on.
+        Not "-ing" forms: "returning customers" names something the model does not know."""
+        for suffix in ("ed", "d"):
             stem = word[: -len(suffix)]
             if word.endswith(suffix) and len(stem) >= 3 and (stem in self.known or stem + "e" in self.known):
                 return True

@@ -36,7 +36,7 @@ within inside under thanks hi hey hello okay ok now instead again too then same 
 fetch pull enumerate listing lists where whom those up sell sells generate generated generating
 bring brought earn earned earning make makes placed opened open created received raised came come
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
-paid paying performing performed performance performer performers doing sql query queries
+paid paying performing performed performance performer performers doing sql query queries but
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -52,7 +52,8 @@ exactly thousand million billion percent dollars usd bucks recent latest newest 
 instead now how many count number list show display give find get time over
 """.split()) | set(MONTHS) | set(UNIT_ALIASES) | set(NUMBER_WORDS)
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
-NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non"}
+NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non",
+            "apart", "besides", "beside", "aside", "outside", "excludes", "excepting"}
 VALUE_PREFIXES = {"in", "via", "through", "from", "using", "with"}
 IGNORED = (STOPWORDS | NEGATORS | VALUE_PREFIXES | GRAMMAR | AVERAGE_WORDS | {"$", "&"}) - {
     "percent", "percentage"}
@@ -101,6 +102,7 @@ class _Mention:
     prefix: list[str] = field(default_factory=list)  # up to two raw words before the mention
     next_word: str = ""
     chars: tuple[int, int] = (0, 0)  # character span in the question text
+    negated: bool = False  # a negator ("not", "excluding", "other than") comes before it
 
     def kinds(self) -> set[str]:
         return {s.kind for s in self.senses}
@@ -348,7 +350,10 @@ class Understanding:
                     prefix = [w for w in words[max(0, i - 2):i]]
                     nxt = words[i + size] if i + size < len(words) else ""
                     chars = (tokens[i][1], tokens[i + size - 1][2])
-                    mentions.append(_Mention(i, i + size, list(senses), prefix, nxt, chars))
+                    # "not paid by card": a negator up to four words back, since the last mention
+                    since = max(0, i - 4, mentions[-1].end if mentions else 0)
+                    negated = bool(set(words[since:i]) & NEGATORS)
+                    mentions.append(_Mention(i, i + size, list(senses), prefix, nxt, chars, negated))
                     i += size
                     break
             else:
@@ -507,6 +512,10 @@ class Understanding:
                         if s.kind == "metric" and s.name not in metrics:
                             metrics.append(s.name)
                     m.senses = [s for s in m.senses if s.kind == "metric"]
+                elif metrics and m.prefix[-1:] in (["from"], ["for"], ["of"], ["among"], ["to"]) \
+                        and not ranked and not has_limit:
+                    # "revenue from customers in EMEA": the word says whose data, not a breakdown
+                    m.senses = [s for s in m.senses if s.kind == "value"]
                 else:
                     m.senses = [s for s in m.senses if s.kind != "metric"]
         return metrics
@@ -629,7 +638,7 @@ class Understanding:
                     raise NeedsClarification(f"Do you mean {' or '.join(options)}?", options)
                 dims = preferred
             dim = dims[0]
-            negate = bool(set(m.prefix) & NEGATORS)
+            negate = m.negated
             if last and last[0] == dim and last[1] and m.prefix[-1:] in (["and"], ["or"], ["nor"]) \
                     and m.start == last[2] + 1:
                 negate = True  # "excluding books and beauty": both excluded

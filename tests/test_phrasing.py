@@ -162,3 +162,12 @@ def test_time_words_nobody_understood_are_not_ignored(app: LocalApp) -> None:
     with pytest.raises(NeedsClarification) as err:
         understand(app, "revenue in the fifth quarter")  # not a quarter: ask, never all time
     assert '"quarter"' in str(err.value)
+
+
+def test_negation_reaches_back_and_nouns_after_from_are_not_breakdowns(app: LocalApp) -> None:
+    assert understand(app, "orders not paid by card").filters == [ValueFilter("payment_method", ["Card"], True)]
+    assert understand(app, "revenue apart from books").filters == [ValueFilter("category", ["Books"], True)]
+    q = understand(app, "revenue from customers not in emea")
+    assert q.dimensions == [] and q.filters == [ValueFilter("region", ["EMEA"], True)]
+    with pytest.raises(NeedsClarification):
+        understand(app, "revenue from returning customers")  # not silently all customers
