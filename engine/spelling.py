@@ -54,8 +54,9 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 class SpellingCorrector:
     """Corrects words not in ``known`` to the closest of ``targets``, when one is clearly closest."""
 
-    def __init__(self, known: set[str], targets: set[str]) -> None:
+    def __init__(self, known: set[str], targets: set[str], stems: set[str] | None = None) -> None:
         self.known = known
+        self.stems = stems if stems is not None else known  # words whose past form may be dropped
         self.targets = sorted(t for t in targets if len(t) >= 3 and t.isalpha())
         self._cache: dict[str, str | None] = {}
 
@@ -85,7 +86,7 @@ class SpellingCorrector:
         Not "-ing" forms: "returning customers" names something the model does not know."""
         for suffix in ("ed", "d"):
             stem = word[: -len(suffix)]
-            if word.endswith(suffix) and len(stem) >= 3 and (stem in self.known or stem + "e" in self.known):
+            if word.endswith(suffix) and len(stem) >= 3 and (stem in self.stems or stem + "e" in self.stems):
                 return True
         return False
 

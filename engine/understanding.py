@@ -37,6 +37,7 @@ fetch pull enumerate listing lists where whom those up sell sells generate gener
 bring brought earn earned earning make makes placed opened open created received raised came come
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
 paid paying performing performed performance performer performers doing sql query queries but
+signed joined registered enrolled onboarded hired
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -147,7 +148,10 @@ class Understanding:
         self.default_metric = default_metric if default_metric in model.metrics else None
         vocab_words = self.vocab.words()
         self._known_words = sorted(vocab_words - STOPWORDS)
-        self.speller = SpellingCorrector(vocab_words | IGNORED, vocab_words | GRAMMAR)
+        # a past form is dropped only for a word that is a whole term on its own ("hired" -> "hire",
+        # the hires metric), never for part of one ("closed": "time to close" is not "close")
+        single = {key[0] for key in self.vocab.senses if len(key) == 1}
+        self.speller = SpellingCorrector(vocab_words | IGNORED, vocab_words | GRAMMAR, single)
         # word -> the metrics and dimensions whose phrases contain it ("support" in "support channel")
         self._concepts: dict[str, set[str]] = {}
         for key, senses in self.vocab.senses.items():
@@ -376,7 +380,7 @@ class Understanding:
             if not word.isalpha():
                 continue
             for close in difflib.get_close_matches(word, self._known_words, n=2, cutoff=0.7):
-                if close not in [c for _, c in found]:
+                if close != word and close not in [c for _, c in found]:
                     found.append((word, close))
         return found
 
@@ -581,6 +585,8 @@ class Understanding:
                     continue  # "in store", "store channel", "store orders": the value, a filter
             m.senses = [s for s in m.senses if s.kind == "dimension"]
             reachable = self._reachable_dims(dim_senses, tables, roots)
+            if not reachable:  # "stores by country": the one country these data have
+                reachable = self._same_named(dim_senses, tables, roots)
             if not reachable:
                 labels = " or ".join(self.model.dimensions[d].label.lower() for d in dim_senses)
                 raise NeedsClarification(
@@ -595,6 +601,14 @@ class Understanding:
                     {o: self._rewrite(parsed.source, m, o.lower()) for o in options})
             out.append((reachable[0], explicit))
         return out
+
+    def _same_named(self, dims: list[str], tables: set[str], roots: list[str]) -> list[str]:
+        """The one reachable dimension named like an unreachable one (store country for country)."""
+        words = {self.model.dimensions[d].label.lower().split()[-1] for d in dims}
+        others = [d.name for d in self.model.dimensions.values()
+                  if d.name not in dims and d.label.lower().split()[-1] in words]
+        reachable = self._reachable_dims(others, tables, roots)
+        return reachable if len(reachable) == 1 else []
 
     def _noun_after_value(self, m: _Mention, mentions: list[_Mention]) -> bool:
         """"the books category", "enterprise customers": the word only names what the value

@@ -171,3 +171,13 @@ def test_negation_reaches_back_and_nouns_after_from_are_not_breakdowns(app: Loca
     assert q.dimensions == [] and q.filters == [ValueFilter("region", ["EMEA"], True)]
     with pytest.raises(NeedsClarification):
         understand(app, "revenue from returning customers")  # not silently all customers
+
+
+def test_past_forms_are_dropped_only_for_whole_terms(app: LocalApp) -> None:
+    assert understand(app, "customers signed up in 2024").metrics == ["customers"]
+    with pytest.raises(NeedsClarification):  # "closed" is not "time to close": ask, never guess
+        understand(app, "tickets opened vs closed last month")
+
+
+def test_a_breakdown_named_for_other_data_uses_the_one_that_fits(app: LocalApp) -> None:
+    assert understand(app, "count of stores by country").dimensions == ["store_country"]
