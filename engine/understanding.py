@@ -37,6 +37,7 @@ fetch pull enumerate listing lists where whom those up sell sells generate gener
 bring brought earn earned earning make makes placed opened open created received raised came come
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
 paid paying performing performed performance performer performers doing sql query queries but
+broken breaking
 signed joined registered enrolled onboarded hired
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
@@ -509,9 +510,14 @@ class Understanding:
             kinds = m.kinds()
             if "metric" in kinds and kinds != {"metric"}:
                 ranked_by_it = rank_end is not None and 0 <= m.chars[0] - rank_end <= 1  # "the most customers"
+                # "which payment method do customers use most": the breakdown is already named
+                other_breakdown = any("dimension" in o.kinds() and "metric" not in o.kinds()
+                                      for o in mentions if o is not m)
                 as_dim = not ranked_by_it and (bool(set(m.prefix) & BY_WORDS) or bool(metrics) or has_limit or
-                                               (ranked and "value" not in kinds))
-                if not as_dim:
+                                               (ranked and "value" not in kinds and not other_breakdown))
+                if not as_dim and ranked and other_breakdown and not ranked_by_it:
+                    m.senses = [s for s in m.senses if s.kind == "value"]  # a noun: whose choice is ranked
+                elif not as_dim:
                     for s in m.senses:
                         if s.kind == "metric" and s.name not in metrics:
                             metrics.append(s.name)
@@ -576,8 +582,9 @@ class Understanding:
             if not dim_senses:
                 continue
             explicit = bool(set(m.prefix) & BY_WORDS)
-            if not explicit and not value_senses and self._noun_after_value(m, mentions):
-                continue  # "enterprise customers", "electronics products": the value's noun
+            if not explicit and self._noun_after_value(m, mentions):
+                m.senses = []  # "enterprise customers", "home and kitchen products": the value's noun
+                continue
             if value_senses and not explicit and not ranked:
                 value_dims = {s.name for s in value_senses}
                 if (set(m.prefix) & VALUE_PREFIXES) or self._is_dim_word(m.next_word, value_dims) \

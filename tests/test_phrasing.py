@@ -181,3 +181,11 @@ def test_past_forms_are_dropped_only_for_whole_terms(app: LocalApp) -> None:
 
 def test_a_breakdown_named_for_other_data_uses_the_one_that_fits(app: LocalApp) -> None:
     assert understand(app, "count of stores by country").dimensions == ["store_country"]
+
+
+def test_nouns_that_only_say_whose_data(app: LocalApp) -> None:
+    q = understand(app, "whats the total margin for home and kitchen products ytd")
+    assert q.dimensions == [] and q.filters == [ValueFilter("category", ["Home & Kitchen"])]
+    q = understand(app, "which payment method do customers use most")
+    assert q.dimensions == ["payment_method"] and q.order == "desc"
+    assert understand(app, "revenue numbers for q2 2025 broken down by category").dimensions == ["category"]
