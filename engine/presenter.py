@@ -120,7 +120,8 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     else:
         text += f", {query.time_range.describe()}" if query.time_range else ", all time"
     if query.limit and query.order and (query.dimensions or query.grain):
-        text += f", {'top' if query.order == 'desc' else 'bottom'} {query.limit}"
+        if query.limit > 1:  # one row: the sentence itself says "led with" or "was lowest"
+            text += f", {'top' if query.order == 'desc' else 'bottom'} {query.limit}"
     return text
 
 
