@@ -164,14 +164,14 @@ _POINT_RE = (rf"\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:
              rf"(?:\s+\d{{4}})?|q[1-4](?:\s*\d{{4}})?|\d{{4}}\s*q[1-4]|(?:fy\s*)?\d{{4}}|today|yesterday")
 
 _GRAIN_PATTERNS = [
-    (r"\b(?:daily|per day|by day|each day|day by day|by date|per date|(?:(?<=which )|(?<=what ))(?:day|date))\b", "day"),
-    (r"\b(?:weekly|per week|by week|each week|week over week|wow|(?:(?<=which )|(?<=what ))week)\b", "week"),
+    (r"\b(?:daily|per day|by day|each day|day by day|by date|per date|(?:(?<=which )|(?<=what )|(?<=best )|(?<=worst )|(?<=busiest )|(?<=biggest )|(?<=highest )|(?<=lowest )|(?<=strongest )|(?<=weakest )|(?<=slowest )|(?<=quietest ))(?:day|date))\b", "day"),
+    (r"\b(?:weekly|per week|by week|each week|week over week|wow|(?:(?<=which )|(?<=what )|(?<=best )|(?<=worst )|(?<=busiest )|(?<=biggest )|(?<=highest )|(?<=lowest )|(?<=strongest )|(?<=weakest )|(?<=slowest )|(?<=quietest ))week)\b", "week"),
     (r"\b(?:monthly|per month|by month|each month|month over month|mom|month by month|"
-     r"(?:(?<=which )|(?<=what ))month)\b", "month"),
+     r"(?:(?<=which )|(?<=what )|(?<=best )|(?<=worst )|(?<=busiest )|(?<=biggest )|(?<=highest )|(?<=lowest )|(?<=strongest )|(?<=weakest )|(?<=slowest )|(?<=quietest ))month)\b", "month"),
     (r"\b(?:quarterly|per quarter|by quarter|each quarter|by qtr|quarter over quarter|qoq|"
-     r"(?:(?<=which )|(?<=what ))quarter)\b", "quarter"),
+     r"(?:(?<=which )|(?<=what )|(?<=best )|(?<=worst )|(?<=busiest )|(?<=biggest )|(?<=highest )|(?<=lowest )|(?<=strongest )|(?<=weakest )|(?<=slowest )|(?<=quietest ))quarter)\b", "quarter"),
     (r"\b(?:yearly|annually|annual|per year|by year|each year|year over year|yoy|by yr|per yr|"
-     r"(?:(?<=which )|(?<=what ))year)\b", "year"),
+     r"(?:(?<=which )|(?<=what )|(?<=best )|(?<=worst )|(?<=busiest )|(?<=biggest )|(?<=highest )|(?<=lowest )|(?<=strongest )|(?<=weakest )|(?<=slowest )|(?<=quietest ))year)\b", "year"),
 ]
 _TREND_RE = r"\b(?:trend|trends|trending|over time|timeline|time series|evolution|history)\b"
 

@@ -38,7 +38,7 @@ bring brought earn earned earning make makes placed opened open created received
 offer offers offered carry carries stock stocks exist exists available use uses used serve serves
 paid paying performing performed performance performer performers doing sql query queries but
 broken breaking
-signed joined registered enrolled onboarded hired
+signed joined registered enrolled onboarded hired bought buy buying purchased unique distinct
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -51,7 +51,8 @@ trending timeline history evolution top bottom best worst highest lowest largest
 first most least fewest max maximum min minimum greatest leading strongest weakest higher lower
 more less selling sold popular than greater above exceeding exceed exceeds fewer below equal
 exactly thousand million billion percent dollars usd bucks recent latest newest oldest earliest
-instead now how many count number list show display give find get time over
+instead now how many count number list show display give find get time over busiest quietest
+slowest
 """.split()) | set(MONTHS) | set(UNIT_ALIASES) | set(NUMBER_WORDS)
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
 NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non",
@@ -73,11 +74,12 @@ _BEST_SELLING = re.compile(r"\b(?:best|top|most)[\s-]+(?:selling|sold|popular)\b
 _TOP = re.compile(r"\btop\b")
 _BOTTOM = re.compile(r"\bbottom\b")
 _HIGH = re.compile(r"\b(?:highest|most|largest|biggest|max|maximum|greatest|leading|best|strongest|"
-                   r"higher|more)\b")
-_LOW = re.compile(r"\b(?:lowest|least|fewest|smallest|min|minimum|worst|weakest|lower|less|cheapest)\b")
+                   r"higher|more|busiest)\b")
+_LOW = re.compile(r"\b(?:lowest|least|fewest|smallest|min|minimum|worst|weakest|lower|less|cheapest|"
+                  r"quietest|slowest)\b")
 _WHICH = re.compile(r"\b(?:which|what|who)\b")
 _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
-_ASC_WORDS = {"bottom", "worst", "lowest", "smallest", "least", "fewest"}
+_ASC_WORDS = {"bottom", "worst", "lowest", "smallest", "least", "fewest", "quietest", "slowest"}
 _RECENCY = re.compile(rf"\b(?:({_NUM})\s+)?(most\s+recent|latest|newest|recent|last|oldest|earliest|"
                       rf"first)(?:\s+({_NUM}))?\b")
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
