@@ -39,6 +39,7 @@ offer offers offered carry carries stock stocks exist exists available use uses 
 paid paying performing performed performance performer performers doing sql query queries but
 broken breaking
 signed joined registered enrolled onboarded hired bought buy buying purchased unique distinct
+volume volumes
 went go do doing happen happened did our we breakdown look long take takes took
 """.split())
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -107,6 +108,7 @@ class _Mention:
     next_word: str = ""
     chars: tuple[int, int] = (0, 0)  # character span in the question text
     negated: bool = False  # a negator ("not", "excluding", "other than") comes before it
+    before: list[str] = field(default_factory=list)  # up to four words before it
 
     def kinds(self) -> set[str]:
         return {s.kind for s in self.senses}
@@ -360,7 +362,8 @@ class Understanding:
                     # "not paid by card": a negator up to four words back, since the last mention
                     since = max(0, i - 4, mentions[-1].end if mentions else 0)
                     negated = bool(set(words[since:i]) & NEGATORS)
-                    mentions.append(_Mention(i, i + size, list(senses), prefix, nxt, chars, negated))
+                    mentions.append(_Mention(i, i + size, list(senses), prefix, nxt, chars, negated,
+                                             words[max(0, i - 4):i]))
                     i += size
                     break
             else:
@@ -645,7 +648,7 @@ class Understanding:
         last: tuple[str, bool, int] | None = None  # dimension, negated, end of the last value
         for m in mentions:
             values = [s for s in m.senses if s.kind == "value"]
-            if not values:
+            if not values or self._verb_not_value(m):
                 continue
             dims = self._reachable_dims(list(dict.fromkeys(s.name for s in values)), tables, roots)
             if not dims:
@@ -671,6 +674,14 @@ class Understanding:
             if value not in bucket:
                 bucket.append(value)
         return [ValueFilter(dim, vals, neg) for (dim, neg), vals in grouped.items()]
+
+    @staticmethod
+    def _verb_not_value(m: _Mention) -> bool:
+        """"how many tickets did customers open": the verb, not the status "Open"."""
+        verb_like = {"open", "close", "closed", "return", "cancel", "complete", "solve", "pending"}
+        return m.end - m.start == 1 and m.next_word in ("", "in", "on", "during", "since", "last", "this") \
+            and any((s.value or "").lower() in verb_like for s in m.senses if s.kind == "value") \
+            and bool(set(m.before) & {"did", "do", "does", "will", "to"})
 
     @staticmethod
     def _value_of(values: list[Sense], dim: str) -> str:

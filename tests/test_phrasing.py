@@ -189,3 +189,10 @@ def test_nouns_that_only_say_whose_data(app: LocalApp) -> None:
     q = understand(app, "which payment method do customers use most")
     assert q.dimensions == ["payment_method"] and q.order == "desc"
     assert understand(app, "revenue numbers for q2 2025 broken down by category").dimensions == ["category"]
+
+
+def test_status_words_used_as_verbs_are_not_filters(app: LocalApp) -> None:
+    q = understand(app, "how many tickets did enterprise customers open in 2024")
+    assert q.filters == [ValueFilter("segment", ["Enterprise"])]
+    assert understand(app, "open tickets by priority").filters == [ValueFilter("ticket_status", ["Open"])]
+    assert understand(app, "ticket volume trend").metrics == ["tickets"]
