@@ -53,7 +53,7 @@ first most least fewest max maximum min minimum greatest leading strongest weake
 more less selling sold popular than greater above exceeding exceed exceeds fewer below equal
 exactly thousand million billion percent dollars usd bucks recent latest newest oldest earliest
 instead now how many count number list show display give find get time over busiest quietest
-slowest
+slowest sort sorted sorting rank ranked ranking
 """.split()) | set(MONTHS) | set(UNIT_ALIASES) | set(NUMBER_WORDS)
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
 NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non",
@@ -75,7 +75,7 @@ _BEST_SELLING = re.compile(r"\b(?:best|top|most)[\s-]+(?:selling|sold|popular)\b
 _TOP = re.compile(r"\btop\b")
 _BOTTOM = re.compile(r"\bbottom\b")
 _HIGH = re.compile(r"\b(?:highest|most|largest|biggest|max|maximum|greatest|leading|best|strongest|"
-                   r"higher|more|busiest)\b")
+                   r"higher|more|busiest|sort(?:ed)?(?= by)|rank(?:ed)?(?= by))\b")
 _LOW = re.compile(r"\b(?:lowest|least|fewest|smallest|min|minimum|worst|weakest|lower|less|cheapest|"
                   r"quietest|slowest)\b")
 _WHICH = re.compile(r"\b(?:which|what|who)\b")

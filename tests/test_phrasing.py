@@ -196,3 +196,12 @@ def test_status_words_used_as_verbs_are_not_filters(app: LocalApp) -> None:
     assert q.filters == [ValueFilter("segment", ["Enterprise"])]
     assert understand(app, "open tickets by priority").filters == [ValueFilter("ticket_status", ["Open"])]
     assert understand(app, "ticket volume trend").metrics == ["tickets"]
+
+
+def test_listing_follow_ups_and_from_a_day(app: LocalApp) -> None:
+    first = understand(app, "show me orders from yesterday")
+    assert first.entity == "order" and first.time_range.start == first.time_range.end == dt.date(2025, 6, 14)
+    second = understand(app, "only those over $500", first)
+    assert second.conditions == [Condition("order_value", ">", 500)] and second.time_range == first.time_range
+    third = understand(app, "sort by value", second)
+    assert (third.sort, third.order) == ("order_value", "desc") and third.filters == []
