@@ -256,6 +256,7 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
          lambda m: _half(int(m[1]), int(m[2]) if m[2] else None, as_of, m[0].strip()))
     take(rf"\b(?:between|from)\s+({_POINT_RE})\s+(?:and|to|until|till|through|-)\s+({_POINT_RE})\b",
          lambda m: _between(m, as_of))
+    take(r"\bfrom\s+(\d{4}-\d{1,2}-\d{1,2})\b", lambda m: _since(m, as_of))  # a date: onwards
     take(rf"\b(?:since|after|starting(?:\s+(?:in|on|from))?)\s+({_POINT_RE})\b",
          lambda m: _since(m, as_of))
     take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(?:last|past|previous|trailing|prior)\s+({_NUM_RE})\s+({_UNIT_RE})\b",
