@@ -17,6 +17,7 @@ from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.timeparse import range_label
 
 DEFAULT_LIMIT = 1000
+SHARE_COLUMN = "share_of_total"
 _DATE = exp.DataType.build("date", dialect=DIALECT)  # built once: building parses the type name
 _TIMESTAMP = exp.DataType.build("timestamp", dialect=DIALECT)
 
@@ -141,6 +142,11 @@ class Compiler:
             select = select.where(exp.and_(*conditions), copy=False)
         if group:
             select = select.group_by(*group, copy=False)
+        if query.share:  # the first metric's share of the total over all rows of the answer
+            total = exp.Window(this=exp.Sum(this=aggregates[metrics[0].name].copy()), over="OVER")
+            share = exp.Div(this=exp.cast(aggregates[metrics[0].name].copy(), exp.DataType.build("double")),
+                            expression=exp.func("NULLIF", total, exp.Literal.number(0)))
+            select = select.select(exp.alias_(share, SHARE_COLUMN), copy=False)
         having = [_condition(aggregates[c.target].copy(), c) for c in query.conditions
                   if c.target in aggregates]
         if having:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.compiler import count_column
+from engine.compiler import SHARE_COLUMN, count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
 from engine.semantic_model import SemanticModel
@@ -41,6 +41,8 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         labels[query.grain] = query.grain.capitalize()
     if query.compare:
         labels["period"] = "Period"
+    if query.share:
+        labels[SHARE_COLUMN] = "Share of total"
     return labels
 
 
@@ -52,7 +54,10 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
                         if ref.column == entity.key.column or ref.column.endswith("_id")})
         formats[count_column(entity)] = "integer"
         return formats
-    return {m: model.metrics[m].format for m in query.metrics}
+    formats = {m: model.metrics[m].format for m in query.metrics}
+    if query.share:
+        formats[SHARE_COLUMN] = "percent"
+    return formats
 
 
 def describe_condition(condition: Condition, label: str, fmt: str) -> str:
@@ -110,6 +115,8 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         by.insert(0, query.grain)
     if by:
         text += " by " + " and ".join(by)
+    if query.share:
+        text += ", share of total"
     for f in query.filters:
         text += ", " + _describe_filter(f.dimension, f.values, f.negate, model)
     for c in query.conditions:
@@ -152,6 +159,17 @@ def _summarize_compare(query: SemanticQuery, model: SemanticModel, table: Result
     return f"{head}: {', '.join(shown)}{change}."
 
 
+def _summarize_share(query: SemanticQuery, model: SemanticModel, table: ResultTable, head: str) -> str:
+    metric = model.metrics[query.metrics[0]]
+    key = query.dimensions[0]
+    rows = list(zip(table.column(key), table.column(metric.name), table.column(SHARE_COLUMN)))
+    total = sum(float(v or 0) for _, v, _ in rows)
+    picked = [r for r in rows if str(r[0]).lower() in {h.lower() for h in query.highlight}] or rows[:1]
+    parts = [f"{name} {format_value(share, 'percent')} ({format_value(value, metric.format, compact=True)})"
+             for name, value, share in picked]
+    return f"{head}: {', '.join(parts)} of {format_value(total, metric.format, compact=True)} in total."
+
+
 def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> str:
     head = describe_query(query, model)
     if query.entity:
@@ -163,6 +181,8 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
         return f"{head}: no data matched."
     if query.compare:
         return _summarize_compare(query, model, table, head)
+    if query.share:
+        return _summarize_share(query, model, table, head)
     metric = model.metrics[query.metrics[0]]
     values = table.column(metric.name)
 

@@ -42,6 +42,8 @@ class SemanticQuery:
     entity: str | None = None  # listing: rows of this entity
     sort: str | None = None  # listing: a measure name, or "time"
     count: bool = False  # listing counted: "how many orders over $1,000"
+    share: bool = False  # each row's share of the total ("what share of revenue comes from online")
+    highlight: list[str] = field(default_factory=list)  # the values the share question named
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -60,6 +62,7 @@ class SemanticQuery:
             conditions=[Condition(**c) for c in data.get("conditions") or []],
             compare=[_range(r) for r in data.get("compare") or []],
             entity=data.get("entity"), sort=data.get("sort"), count=bool(data.get("count")),
+            share=bool(data.get("share")), highlight=list(data.get("highlight") or []),
         )
 
 

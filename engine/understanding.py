@@ -89,6 +89,8 @@ _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pul
 _UNIT_WORDS = {"day", "week", "month", "quarter", "year", "qtr", "half", "fortnight"}
 _UNSUPPORTED_TIME = re.compile(r"\b(?:day|days) of (?:the )?week\b|\bweekdays?\b|\bweekends?\b|"
                                r"\bhour of (?:the )?day\b|\bby hour\b|\bhourly\b|\btime of day\b")
+_SHARE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction|portion|pct)\s+of\b|(?<!\w)%\s+of\b|"
+                    r"\bas\s+a\s+(?:share|percentage|percent)\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
@@ -131,6 +133,7 @@ class _Parsed:
     averaged: bool = False  # "average" said, outside a metric's own name
     how_much: bool = False
     rank_end: int | None = None  # where "the most"/"the fewest" ended: the noun after it is counted
+    share: bool = False  # "what share of", "percentage of"
 
 
 def _blank(text: str, m: re.Match[str]) -> str:
@@ -227,6 +230,9 @@ class Understanding:
                 if len(f.values) > 1 and not f.negate and f.dimension not in group_by:
                     group_by.append(f.dimension)
         conditions = self._metric_conditions(parsed, mentions, metrics)
+        highlight: list[str] = []
+        if parsed.share:
+            filters, group_by, highlight = self._share_of(metrics, filters, group_by)
 
         if follow_up and previous is not None and previous.entity is None:
             update = SemanticQuery(metrics=metrics if metrics != previous.metrics else [],
@@ -241,7 +247,8 @@ class Understanding:
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
                               time_range=time.range, grain=time.grain,
                               order=cast(Literal["asc", "desc"] | None, parsed.order),
-                              limit=parsed.limit, conditions=conditions, compare=time.compare)
+                              limit=parsed.limit, conditions=conditions, compare=time.compare,
+                              share=parsed.share, highlight=highlight)
         self._check_combinable(query)
         return query
 
@@ -256,6 +263,9 @@ class Understanding:
                 f"I can't break results down by \"{unsupported[0]}\" yet; I can by day, week, month, "
                 "quarter or year. Which of those do you want?", ["day", "week", "month", "quarter", "year"])
         conditions, text = find_conditions(text)
+        share = _SHARE.search(text)
+        if share:  # "what share of revenue comes from online": each value's part of the total
+            text = _blank(text, share)
         time = parse_time(text, as_of)
         text = time.text
         counting = bool(_COUNTING.search(text))
@@ -285,7 +295,8 @@ class Understanding:
         leftover = {w for w, _, _ in tokenize(self._unmatched(text, mentions))}
         return _Parsed(source, mentions, conditions, time, order, limit, ranked, recency,
                        listing_verb, counting, bool(leftover & AVERAGE_WORDS),
-                       bool(re.search(r"\bhow\s+much\b", source)), self._quantity_end(before_ranking, rank_end))
+                       bool(re.search(r"\bhow\s+much\b", source)), self._quantity_end(before_ranking, rank_end),
+                       share is not None)
 
     @staticmethod
     def _unmatched(text: str, mentions: list[_Mention]) -> str:
@@ -534,6 +545,24 @@ class Understanding:
                 else:
                     m.senses = [s for s in m.senses if s.kind != "metric"]
         return metrics
+
+    def _share_of(self, metrics: list[str], filters: list[ValueFilter],
+                  group_by: list[str]) -> tuple[list[ValueFilter], list[str], list[str]]:
+        """A share question groups by the dimension of the value it names (its share of the
+        total of all values), or by the breakdown asked for."""
+        metric = self.model.metrics[metrics[0]]
+        if not metric.additive:
+            raise NeedsClarification(f"{metric.label} is not a total, so its shares don't add up. "
+                                     f"Ask for {metric.label.lower()} by a breakdown instead.")
+        named = [f for f in filters if not f.negate and f.dimension not in group_by]
+        if named:
+            focus = named[-1]
+            return [f for f in filters if f is not focus], [focus.dimension, *group_by], list(focus.values)
+        if group_by:
+            return filters, group_by, []
+        raise NeedsClarification(f"Share of {metric.label.lower()} by what? Name a breakdown or a value, "
+                                 f"e.g. \"share of {metric.label.lower()} by channel\".",
+                                 [d.label for d in self.model.dimensions.values()][:6])
 
     def _values_listing(self, mentions: list[_Mention]) -> SemanticQuery | None:
         """"list our brands", "what categories do we have": the values of a dimension."""

@@ -205,3 +205,15 @@ def test_listing_follow_ups_and_from_a_day(app: LocalApp) -> None:
     assert second.conditions == [Condition("order_value", ">", 500)] and second.time_range == first.time_range
     third = understand(app, "sort by value", second)
     assert (third.sort, third.order) == ("order_value", "desc") and third.filters == []
+
+
+def test_share_questions_group_by_the_named_value(app: LocalApp) -> None:
+    answer = app.engine.ask("What share of revenue comes from online?", LOCAL_ANALYST, AS_OF, charts=False)
+    assert answer.table.columns == ["sales_channel", "revenue", "share_of_total"]
+    assert abs(sum(answer.table.column("share_of_total")) - 1) < 1e-9
+    assert answer.column_formats["share_of_total"] == "percent"
+    assert ", share of total, all time: Online " in answer.message and "% ($" in answer.message
+    with pytest.raises(NeedsClarification):
+        understand(app, "share of csat")  # an average has no shares
+    with pytest.raises(NeedsClarification):
+        understand(app, "share of revenue")  # of what?
