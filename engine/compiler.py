@@ -18,6 +18,7 @@ from engine.timeparse import range_label
 
 DEFAULT_LIMIT = 1000
 SHARE_COLUMN = "share_of_total"
+GROWTH_COLUMN = "change_vs_previous"
 _DATE = exp.DataType.build("date", dialect=DIALECT)  # built once: building parses the type name
 _TIMESTAMP = exp.DataType.build("timestamp", dialect=DIALECT)
 
@@ -102,6 +103,7 @@ class Compiler:
         select = self._from(root, joins)
 
         group: list[exp.Expression] = []
+        bucket: exp.Expression | None = None
         if query.compare:
             period = self._period(time_col, query.compare)
             select = select.select(exp.alias_(period, "period"), copy=False)
@@ -147,6 +149,15 @@ class Compiler:
             share = exp.Div(this=exp.cast(aggregates[metrics[0].name].copy(), exp.DataType.build("double")),
                             expression=exp.func("NULLIF", total, exp.Literal.number(0)))
             select = select.select(exp.alias_(share, SHARE_COLUMN), copy=False)
+        if query.growth and bucket is not None:  # change against the previous period, per breakdown
+            first = aggregates[metrics[0].name]
+            window = exp.Window(this=exp.Anonymous(this="LAG", expressions=[first.copy()]),
+                                partition_by=[_col(model.dimensions[d].column) for d in query.dimensions],
+                                order=exp.Order(expressions=[exp.Ordered(this=bucket.copy())]), over="OVER")
+            change = exp.Sub(this=exp.Div(this=exp.cast(first.copy(), exp.DataType.build("double")),
+                                          expression=exp.func("NULLIF", window, exp.Literal.number(0))),
+                             expression=exp.Literal.number(1))
+            select = select.select(exp.alias_(change, GROWTH_COLUMN), copy=False)
         having = [_condition(aggregates[c.target].copy(), c) for c in query.conditions
                   if c.target in aggregates]
         if having:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.compiler import SHARE_COLUMN, count_column
+from engine.compiler import GROWTH_COLUMN, SHARE_COLUMN, count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
 from engine.semantic_model import SemanticModel
@@ -43,6 +43,8 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         labels["period"] = "Period"
     if query.share:
         labels[SHARE_COLUMN] = "Share of total"
+    if query.growth:
+        labels[GROWTH_COLUMN] = f"Change vs previous {query.grain or 'period'}"
     return labels
 
 
@@ -57,6 +59,8 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
     formats = {m: model.metrics[m].format for m in query.metrics}
     if query.share:
         formats[SHARE_COLUMN] = "percent"
+    if query.growth:
+        formats[GROWTH_COLUMN] = "percent"
     return formats
 
 
@@ -117,6 +121,8 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         text += " by " + " and ".join(by)
     if query.share:
         text += ", share of total"
+    if query.growth:
+        text += f", change vs previous {query.grain}"
     for f in query.filters:
         text += ", " + _describe_filter(f.dimension, f.values, f.negate, model)
     for c in query.conditions:
@@ -198,8 +204,12 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
         if query.order:  # ranked periods: "top 3 months"
             return f"{head}: {periods[0]} {'was lowest with' if query.order == 'asc' else 'led with'} {fmt(values[0])}."
         peak = max(zip(periods, values), key=lambda p: p[1] if p[1] is not None else float("-inf"))
+        latest = ""
+        if query.growth and table.row_count > 1 and table.column(GROWTH_COLUMN)[-1] is not None:
+            change = table.column(GROWTH_COLUMN)[-1]
+            latest = f"; {periods[-1]} was {'+' if change >= 0 else ''}{change:.1%} on {periods[-2]}"
         return (f"{head}: from {fmt(values[0])} in {periods[0]} to {fmt(values[-1])} in "
-                f"{periods[-1]}, peaking at {fmt(peak[1])} in {peak[0]}.")
+                f"{periods[-1]}, peaking at {fmt(peak[1])} in {peak[0]}{latest}.")
     key = query.dimensions[0]
     if query.grain:
         totals: dict[object, float] = {}

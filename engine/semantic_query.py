@@ -44,6 +44,7 @@ class SemanticQuery:
     count: bool = False  # listing counted: "how many orders over $1,000"
     share: bool = False  # each row's share of the total ("what share of revenue comes from online")
     highlight: list[str] = field(default_factory=list)  # the values the share question named
+    growth: bool = False  # change against the previous period of the grain ("revenue growth by month")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,6 +64,7 @@ class SemanticQuery:
             compare=[_range(r) for r in data.get("compare") or []],
             entity=data.get("entity"), sort=data.get("sort"), count=bool(data.get("count")),
             share=bool(data.get("share")), highlight=list(data.get("highlight") or []),
+            growth=bool(data.get("growth")),
         )
 
 

@@ -91,6 +91,8 @@ _UNSUPPORTED_TIME = re.compile(r"\b(?:day|days) of (?:the )?week\b|\bweekdays?\b
                                r"\bhour of (?:the )?day\b|\bby hour\b|\bhourly\b|\btime of day\b")
 _SHARE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction|portion|pct)\s+of\b|(?<!\w)%\s+of\b|"
                     r"\bas\s+a\s+(?:share|percentage|percent)\b")
+_GROWTH = re.compile(r"\b(?:growth(?:\s+rate)?|grow|grew|growing|change|changes|increase|decrease|"
+                     r"delta)\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
@@ -134,6 +136,7 @@ class _Parsed:
     how_much: bool = False
     rank_end: int | None = None  # where "the most"/"the fewest" ended: the noun after it is counted
     share: bool = False  # "what share of", "percentage of"
+    growth: bool = False  # "growth", "change": against the previous period
 
 
 def _blank(text: str, m: re.Match[str]) -> str:
@@ -233,6 +236,9 @@ class Understanding:
         highlight: list[str] = []
         if parsed.share:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
+        grain = time.grain
+        if parsed.growth and not grain and not time.compare:
+            grain = "year" if time.range is None or (time.range.end - time.range.start).days > 400 else "month"
 
         if follow_up and previous is not None and previous.entity is None:
             update = SemanticQuery(metrics=metrics if metrics != previous.metrics else [],
@@ -245,10 +251,11 @@ class Understanding:
                 "Ranked by what? Name what to rank, e.g. \"top 5 products by revenue\" or "
                 "\"which region has the highest revenue\".", self._dimension_list())
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
-                              time_range=time.range, grain=time.grain,
+                              time_range=time.range, grain=grain,
                               order=cast(Literal["asc", "desc"] | None, parsed.order),
                               limit=parsed.limit, conditions=conditions, compare=time.compare,
-                              share=parsed.share, highlight=highlight)
+                              share=parsed.share, highlight=highlight,
+                              growth=parsed.growth and not time.compare)
         self._check_combinable(query)
         return query
 
@@ -266,6 +273,9 @@ class Understanding:
         share = _SHARE.search(text)
         if share:  # "what share of revenue comes from online": each value's part of the total
             text = _blank(text, share)
+        growth = _GROWTH.search(text)
+        if growth:  # "revenue growth by month": change against the previous period
+            text = _blank(text, growth)
         time = parse_time(text, as_of)
         text = time.text
         counting = bool(_COUNTING.search(text))
@@ -296,7 +306,7 @@ class Understanding:
         return _Parsed(source, mentions, conditions, time, order, limit, ranked, recency,
                        listing_verb, counting, bool(leftover & AVERAGE_WORDS),
                        bool(re.search(r"\bhow\s+much\b", source)), self._quantity_end(before_ranking, rank_end),
-                       share is not None)
+                       share is not None, growth is not None)
 
     @staticmethod
     def _unmatched(text: str, mentions: list[_Mention]) -> str:

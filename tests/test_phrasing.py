@@ -217,3 +217,13 @@ def test_share_questions_group_by_the_named_value(app: LocalApp) -> None:
         understand(app, "share of csat")  # an average has no shares
     with pytest.raises(NeedsClarification):
         understand(app, "share of revenue")  # of what?
+
+
+def test_growth_is_the_change_on_the_previous_period(app: LocalApp) -> None:
+    answer = app.engine.ask("revenue growth by month in 2024", LOCAL_ANALYST, AS_OF, charts=False)
+    assert answer.table.columns == ["month", "revenue", "change_vs_previous"]
+    changes = answer.table.column("change_vs_previous")
+    revenue = answer.table.column("revenue")
+    assert changes[0] is None and abs(changes[1] - (float(revenue[1]) / float(revenue[0]) - 1)) < 1e-9
+    assert answer.message.endswith(f"on Nov 2024.") and "change vs previous month" in answer.message
+    assert understand(app, "revenue growth").grain == "year"
