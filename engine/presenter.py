@@ -169,7 +169,8 @@ def _summarize_share(query: SemanticQuery, model: SemanticModel, table: ResultTa
     metric = model.metrics[query.metrics[0]]
     key = query.dimensions[0]
     rows = list(zip(table.column(key), table.column(metric.name), table.column(SHARE_COLUMN)))
-    total = sum(float(v or 0) for _, v, _ in rows)
+    # the total of every row, not only those shown (a top 10 still has shares of the whole)
+    total = next((float(v) / s for _, v, s in rows if v and s), sum(float(v or 0) for _, v, _ in rows))
     picked = [r for r in rows if str(r[0]).lower() in {h.lower() for h in query.highlight}] or rows[:1]
     parts = [f"{name} {format_value(share, 'percent')} ({format_value(value, metric.format, compact=True)})"
              for name, value, share in picked]

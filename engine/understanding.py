@@ -20,7 +20,8 @@ from engine.refusal import check_not_mutating
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.spelling import SpellingCorrector, expand_casual
-from engine.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, parse_time
+from engine.domain import DateRange
+from engine.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, parse_time, period_start, shift
 from engine.vocabulary import MAX_PHRASE, Sense, Vocabulary, build_vocabulary, normalize_token, tokenize
 
 STOPWORDS = set("""
@@ -53,7 +54,8 @@ first most least fewest max maximum min minimum greatest leading strongest weake
 more less selling sold popular than greater above exceeding exceed exceeds fewer below equal
 exactly thousand million billion percent dollars usd bucks recent latest newest oldest earliest
 instead now how many count number list show display give find get time over busiest quietest
-slowest sort sorted sorting rank ranked ranking
+slowest sort sorted sorting rank ranked ranking share percentage proportion fraction portion growth
+increase decrease change changes delta grow grew growing
 """.split()) | set(MONTHS) | set(UNIT_ALIASES) | set(NUMBER_WORDS)
 BY_WORDS = {"by", "per", "each", "across", "every", "for each", "split", "breakdown"}
 NEGATORS = {"excluding", "except", "without", "not", "exclude", "excl", "ex", "other", "minus", "non",
@@ -237,8 +239,14 @@ class Understanding:
         if parsed.share:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
         grain = time.grain
+        time_range = time.range
         if parsed.growth and not grain and not time.compare:
-            grain = "year" if time.range is None or (time.range.end - time.range.start).days > 400 else "month"
+            grain = "year" if time_range is None or (time_range.end - time_range.start).days > 400 else "month"
+        if parsed.growth and grain and time_range is not None and \
+                period_start(time_range.start, grain) == period_start(time_range.end, grain):
+            # "did orders increase last month": one period needs the one before it to compare with
+            time_range = DateRange(shift(period_start(time_range.start, grain), grain, -1), time_range.end,
+                                   time_range.label)
 
         if follow_up and previous is not None and previous.entity is None:
             update = SemanticQuery(metrics=metrics if metrics != previous.metrics else [],
@@ -251,7 +259,7 @@ class Understanding:
                 "Ranked by what? Name what to rank, e.g. \"top 5 products by revenue\" or "
                 "\"which region has the highest revenue\".", self._dimension_list())
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
-                              time_range=time.range, grain=grain,
+                              time_range=time_range, grain=grain,
                               order=cast(Literal["asc", "desc"] | None, parsed.order),
                               limit=parsed.limit, conditions=conditions, compare=time.compare,
                               share=parsed.share, highlight=highlight,
