@@ -225,5 +225,13 @@ def test_growth_is_the_change_on_the_previous_period(app: LocalApp) -> None:
     changes = answer.table.column("change_vs_previous")
     revenue = answer.table.column("revenue")
     assert changes[0] is None and abs(changes[1] - (float(revenue[1]) / float(revenue[0]) - 1)) < 1e-9
-    assert answer.message.endswith(f"on Nov 2024.") and "change vs previous month" in answer.message
+    assert answer.message.endswith("on Nov 2024.") and "change vs previous month" in answer.message
     assert understand(app, "revenue growth").grain == "year"
+
+
+def test_growth_of_one_period_compares_with_the_one_before(app: LocalApp) -> None:
+    q = understand(app, "did orders increase last month")
+    assert q.growth and q.grain == "month"
+    assert (q.time_range.start, q.time_range.end) == (dt.date(2025, 4, 1), dt.date(2025, 5, 31))
+    q = understand(app, "what fraction of orders are returned")  # never corrected to "fiction"
+    assert q.share and q.highlight == ["returned"] and q.dimensions == ["order_status"]
