@@ -58,9 +58,12 @@ def evaluate(app: LocalApp) -> list[tuple[str, bool, str]]:
 
 
 def test_dev_set_is_large_enough() -> None:
-    assert len(DEV_SET["questions"]) >= 40
+    assert len(DEV_SET["questions"]) >= 150
     answered = [q for q in DEV_SET["questions"] if q.get("expect", "answered") == "answered"]
-    assert len(answered) >= 40
+    assert len(answered) >= 150
+    kinds = {q.get("expect", "answered") for q in DEV_SET["questions"]}
+    assert kinds == {"answered", "clarify", "refused"}
+    assert len({q["conversation"] for q in DEV_SET["questions"] if q.get("conversation")}) >= 5
 
 
 def test_execution_accuracy(app: LocalApp) -> None:
