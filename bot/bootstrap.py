@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from adapters.local.sqlite_queue import SQLiteQueue
 from bot.aws_settings import ConfigError
 from bot.settings import SAMPLE_MODEL, Settings
 from charts import make_chart
+from engine.intake import Intake
+from engine.jobs import encode_job
 from engine.planner import Planner
 from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
 from engine.routing import RoutingPoster
@@ -104,6 +108,50 @@ def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
     return Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
                   SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
                   default_as_of=settings.as_of)
+
+
+@dataclass
+class LocalIntake:
+    """A chat surface's local wiring: the embedded app, its queue and thread state, and the Intake."""
+
+    app: LocalApp
+    queue: SQLiteQueue
+    conversations: ConversationStore
+    intake: Intake
+
+
+def local_intake(settings: Settings) -> LocalIntake:
+    """Questions from a chat surface go onto the local queue; thread state lives in SQLite."""
+    from adapters.local.sqlite_store import SQLiteConversationStore
+
+    ensure_sample_lake(settings)
+    conversations = SQLiteConversationStore(settings.state_path)
+    app = build_local(settings, conversations=conversations)
+    queue = local_queue(settings)
+    return LocalIntake(app, queue, conversations,
+                       Intake(app.identity, lambda job: queue.send(encode_job(job)), conversations, settings.as_of))
+
+
+def aws_intake(settings: Settings, aws: AwsSettings, session: Any, surface: str) -> Intake:
+    """Questions from a chat surface go to SQS; thread state lives in DynamoDB."""
+    from adapters.aws.dynamodb import DynamoConversationStore
+    from adapters.aws.sqs_queue import SQSQueue
+
+    if not aws.conversations_table:
+        raise ConfigError(f"ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve {surface} on AWS")
+    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    return Intake(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
+                  DynamoConversationStore(session.client("dynamodb"), aws.conversations_table), settings.as_of)
+
+
+def stop_on_signals() -> threading.Event:
+    """Log to stderr and return an event set by SIGTERM/SIGINT: how long-running commands stop."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def run_in_thread(worker: Worker, stop: threading.Event) -> threading.Thread:

@@ -6,13 +6,10 @@ import datetime as dt
 import getpass
 import logging
 import os
-import signal
-import sys
-import threading
 
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.terminal.poster import ConsolePoster
-from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker
+from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, stop_on_signals
 from bot.settings import Settings
 from engine.domain import Principal, ReplyTarget
 from engine.ports import IdentityResolver
@@ -128,12 +125,8 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
 
 def run_worker(settings: Settings, idle_exit: float | None = None) -> int:
     """Long-poll the queue until SIGTERM/SIGINT (finishing the message in hand) or idle_exit."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = stop_on_signals()
     worker = build_worker(settings)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     log.info("worker started (backend %s)", backend())
     worker.run(should_stop=stop.is_set, wait_seconds=20 if backend() == "aws" else 1, idle_exit=idle_exit)
     log.info("worker stopped")

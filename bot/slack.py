@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,10 +20,8 @@ from adapters.slack.app import build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
 from adapters.slack.server import HttpServer, socket_mode_handler
 from bot.aws_settings import AwsSettings, ConfigError
-from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, run_in_thread
+from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
-from engine.intake import Intake
-from engine.jobs import encode_job
 from engine.ports import Queue
 from engine.worker import Worker
 
@@ -71,17 +67,12 @@ class LocalSlackStack:
 
 def build_local_slack(settings: Settings, slack: SlackSettings, lazy: bool = False) -> LocalSlackStack:
     """The local stack; ``lazy`` wires the listeners as on Lambda (ack first, work after)."""
-    ensure_sample_lake(settings)
-    conversations = SQLiteConversationStore(settings.state_path)
-    local = build_local(settings, conversations=conversations)
+    local = local_intake(settings)
     client = web_client(slack.bot_token, slack.api_url)
-    queue = local_queue(settings)
-    poster = SlackPoster(client, conversations, slack.quicksight_url)
-    worker = local_worker(settings, local.engine, queue, {"slack": poster})
-    receiver = Intake(local.identity, lambda job: queue.send(encode_job(job)), conversations,
-                             settings.as_of)
-    return LocalSlackStack(build_slack_app(receiver, client, slack.signing_secret, lazy), worker, queue,
-                           conversations, poster)
+    poster = SlackPoster(client, local.conversations, slack.quicksight_url)
+    worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
+    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, lazy), worker,
+                           local.queue, local.conversations, poster)
 
 
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = False,
@@ -89,19 +80,8 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = F
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
     import boto3
 
-    from adapters.aws.dynamodb import DynamoConversationStore
-    from adapters.aws.sqs_queue import SQSQueue
-    from bot.bootstrap import build_aws_identity
-
-    aws = aws or AwsSettings.from_env()
-    session = session or boto3.Session()
-    if not aws.conversations_table:
-        raise ConfigError("ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve Slack on AWS")
-    queue = SQSQueue(session.client("sqs"), aws.queue_url)
-    receiver = Intake(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
-                             DynamoConversationStore(session.client("dynamodb"), aws.conversations_table),
-                             settings.as_of)
-    return build_slack_app(receiver, web_client(slack.bot_token, slack.api_url), slack.signing_secret, lazy)
+    intake = aws_intake(settings, aws or AwsSettings.from_env(), session or boto3.Session(), "Slack")
+    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret, lazy)
 
 
 def register_chat_posters(app: AwsApp) -> AwsApp:
@@ -118,12 +98,8 @@ def register_chat_posters(app: AwsApp) -> AwsApp:
 
 
 def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     slack = SlackSettings.from_env(socket=socket)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     if backend == "aws":
         app = build_aws_slack_app(settings, slack)
     else:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,10 +17,8 @@ from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.teams.agent import TeamsAgent
 from adapters.teams.poster import LocalChartStore, S3ChartStore, TeamsPoster
 from adapters.teams.server import TeamsServer, auth_configuration, build_adapter, build_web_app
-from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, run_in_thread
+from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
-from engine.intake import Intake
-from engine.jobs import encode_job
 from engine.ports import Queue
 from engine.worker import Worker
 
@@ -63,21 +59,16 @@ class LocalTeamsStack:
 def build_local_teams(settings: Settings, teams: TeamsSettings, host: str = "127.0.0.1",
                       port: int = 3978) -> LocalTeamsStack:
     """The endpoint (started) and the worker (not started) of the local stack."""
-    ensure_sample_lake(settings)
-    conversations = SQLiteConversationStore(settings.state_path)
-    local = build_local(settings, conversations=conversations)
-    queue = local_queue(settings)
+    local = local_intake(settings)
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
     adapter = build_adapter(config)
-    agent = TeamsAgent(Intake(local.identity, lambda job: queue.send(encode_job(job)), conversations,
-                                     settings.as_of))
     charts_dir = settings.home / "teams-charts"
-    server = TeamsServer(build_web_app(agent, adapter, config, charts_dir), host, port).start()
-    poster = TeamsPoster(adapter, conversations, teams.app_id,
+    server = TeamsServer(build_web_app(TeamsAgent(local.intake), adapter, config, charts_dir), host, port).start()
+    poster = TeamsPoster(adapter, local.conversations, teams.app_id,
                          LocalChartStore(charts_dir, teams.public_url or server.base_url), teams.quicksight_url)
     poster.loop = server.loop  # proactive sends run on the loop the adapter serves from
-    worker = local_worker(settings, local.engine, queue, {"teams": poster})
-    return LocalTeamsStack(server, worker, queue, conversations, poster)
+    worker = local_worker(settings, local.app.engine, local.queue, {"teams": poster})
+    return LocalTeamsStack(server, worker, local.queue, local.conversations, poster)
 
 
 def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, port: int,
@@ -85,21 +76,11 @@ def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, 
     """The endpoint only: jobs go to SQS, references and conversations to DynamoDB."""
     import boto3
 
-    from adapters.aws.dynamodb import DynamoConversationStore
-    from adapters.aws.sqs_queue import SQSQueue
-    from bot.aws_settings import AwsSettings, ConfigError
-    from bot.bootstrap import build_aws_identity
+    from bot.aws_settings import AwsSettings
 
-    aws = AwsSettings.from_env()
-    session = session or boto3.Session()
-    if not aws.conversations_table:
-        raise ConfigError("ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve Teams on AWS")
-    queue = SQSQueue(session.client("sqs"), aws.queue_url)
-    conversations = DynamoConversationStore(session.client("dynamodb"), aws.conversations_table)
+    intake = aws_intake(settings, AwsSettings.from_env(), session or boto3.Session(), "Teams")
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
-    agent = TeamsAgent(Intake(build_aws_identity(settings, aws, session),
-                                     lambda job: queue.send(encode_job(job)), conversations, settings.as_of))
-    return TeamsServer(build_web_app(agent, build_adapter(config), config), host, port).start()
+    return TeamsServer(build_web_app(TeamsAgent(intake), build_adapter(config), config), host, port).start()
 
 
 def register_teams_poster(app: AwsApp) -> AwsApp:
@@ -118,14 +99,10 @@ def register_teams_poster(app: AwsApp) -> AwsApp:
 
 
 def serve_teams(settings: Settings, host: str, port: int, backend: str) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = stop_on_signals()
     teams = TeamsSettings.from_env()
     if not teams.app_id:
         log.warning("MICROSOFT_APP_ID is not set: authentication is OFF (local development only)")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     if backend == "aws":
         server = build_aws_teams_server(settings, teams, host, port)
     else:

@@ -95,6 +95,7 @@ _SHARE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction|portion|
                     r"\bas\s+a\s+(?:share|percentage|percent)\b")
 _GROWTH = re.compile(r"\b(?:growth(?:\s+rate)?|grow|grew|growing|change|changes|increase|decrease|"
                      r"delta)\b")
+_VERB_LIKE_VALUES = {"open", "close", "closed", "return", "cancel", "complete", "solve", "pending"}
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
@@ -725,9 +726,8 @@ class Understanding:
     @staticmethod
     def _verb_not_value(m: _Mention) -> bool:
         """"how many tickets did customers open": the verb, not the status "Open"."""
-        verb_like = {"open", "close", "closed", "return", "cancel", "complete", "solve", "pending"}
         return m.end - m.start == 1 and m.next_word in ("", "in", "on", "during", "since", "last", "this") \
-            and any((s.value or "").lower() in verb_like for s in m.senses if s.kind == "value") \
+            and any((s.value or "").lower() in _VERB_LIKE_VALUES for s in m.senses if s.kind == "value") \
             and bool(set(m.before) & {"did", "do", "does", "will", "to"})
 
     @staticmethod

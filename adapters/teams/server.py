@@ -34,13 +34,13 @@ def build_adapter(config: AgentAuthConfiguration) -> CloudAdapter:
         connections_configurations={"SERVICE_CONNECTION": config}))
 
 
-async def authenticate(request: web.Request, config: AgentAuthConfiguration) -> ClaimsIdentity | None:
+async def authenticate(request: web.Request, config: AgentAuthConfiguration,
+                       validator: JwtTokenValidator) -> ClaimsIdentity | None:
     """The caller's claims from its Bot Framework / Entra ID token, or None: unauthorized.
 
     No token is anonymous only when authentication is off. Any token that does not validate,
     however malformed (no key id, not a JWT, keys unreachable), is unauthorized: 401, never 500.
     """
-    validator = JwtTokenValidator(config)
     header = request.headers.get("Authorization")
     if header is None:
         return validator.get_anonymous_claims() if config.ANONYMOUS_ALLOWED else None
@@ -58,9 +58,10 @@ async def authenticate(request: web.Request, config: AgentAuthConfiguration) -> 
 def build_web_app(agent: Any, adapter: CloudAdapter, config: AgentAuthConfiguration,
                   charts_dir: Path | None = None) -> web.Application:
     app = web.Application()
+    validator = JwtTokenValidator(config)
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        claims = await authenticate(request, config)
+        claims = await authenticate(request, config, validator)
         if claims is None:
             return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
         request["claims_identity"] = claims  # where the SDK's adapter reads the caller's identity
