@@ -16,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.web.alb import AlbConfigError, AlbVerifier
 from adapters.web.app import WebContext
@@ -24,6 +24,9 @@ from adapters.web.guide import model_guide
 from bot.aws_settings import ConfigError
 from bot.bootstrap import ensure_sample_lake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.aws_settings import AwsSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,8 @@ class WebSettings:
             raise ConfigError(str(err)) from err
 
 
-def build_web_context(settings: Settings, web: WebSettings, backend: str, session: Any = None) -> WebContext:
+def build_web_context(settings: Settings, web: WebSettings, backend: str, session: Any = None,
+                      aws: AwsSettings | None = None) -> WebContext:
     """The page's wiring for the backend: its Intake, inbox, sign-in and the model's guide."""
     if backend == "aws":
         import boto3
@@ -79,7 +83,7 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         if web.auth != "alb":
             raise ConfigError("on AWS the web chat needs sign-in: set ATHENA_BOT_WEB_AUTH=alb and "
                               "ATHENA_BOT_ALB_ARN (see deploy/README.md)")
-        aws = AwsSettings.from_env()
+        aws = aws or AwsSettings.from_env()
         session = session or boto3.Session()
         intake = aws_intake(settings, aws, session, "the web chat")
         model = load_model(settings.model_path)
