@@ -77,7 +77,7 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         from bot.aws_settings import AwsSettings
         from bot.bootstrap import aws_intake, load_values_file
         from engine.semantic_model import load_model
-        from engine.understanding import Understanding
+        from engine.language.understanding import Understanding
         from engine.values import declared_values
 
         if web.auth != "alb":

@@ -132,7 +132,9 @@ def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path
         headers = [c.get_attribute("textContent") for c in table.find_elements(By.CSS_SELECTOR, "[role='columnheader']")]
         assert headers == ["Product category", "Revenue"], headers
         assert cells[0] == "Electronics" and len(cells) == 12, cells
-        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", chart) == 800
+        WebDriverWait(driver, 30).until(lambda _: driver.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", chart))
+        assert driver.execute_script("return arguments[0].naturalWidth", chart) == 800  # the chart's PNG
         messages = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stChatMessage']")
         assert "Revenue (completed orders) by product category, 1 Jan 2024 - 31 Dec 2024: " in messages[1].text
         time.sleep(0.5)  # let the chart's fade-in finish before the picture is taken
