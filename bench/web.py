@@ -73,7 +73,8 @@ def run(lake: Path, as_of: str = "2025-12-31", rounds: int = 2) -> None:
                     engine_ms.append(answer.elapsed_ms or 0.0)
             print(_line("web: submit in page -> answer rendered", page_ms))
             print(_line("web: the engine's own answer time", engine_ms))
-            print(f"{'web: page / engine (medians)':44} {statistics.median(page_ms) / statistics.median(engine_ms):6.2f}x")
+            ratio = statistics.median(page_ms) / statistics.median(engine_ms)
+            print(f"{'web: page / engine (medians)':44} {ratio:6.2f}x")
         finally:
             stop.set()
             thread.join(timeout=10)

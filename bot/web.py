@@ -9,23 +9,25 @@ SQS and reads the inbox in DynamoDB; the worker service answers.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.web.alb import AlbConfigError, AlbVerifier
-from adapters.web.app import WebContext
-from adapters.web.guide import model_guide
 from bot.aws_settings import ConfigError
 from bot.bootstrap import ensure_sample_lake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
+from engine.errors import BotError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the page's modules import Streamlit: only the server process needs them
+    from adapters.web.app import WebContext
     from bot.aws_settings import AwsSettings
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,9 @@ class WebSettings:
 def build_web_context(settings: Settings, web: WebSettings, backend: str, session: Any = None,
                       aws: AwsSettings | None = None) -> WebContext:
     """The page's wiring for the backend: its Intake, inbox, sign-in and the model's guide."""
+    from adapters.web.app import WebContext
+    from adapters.web.guide import model_guide
+
     if backend == "aws":
         import boto3
 
@@ -103,20 +108,18 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
             return _understood(lambda: engine.plan(question, _as_of(settings)))
     if settings.as_of:
         note += f" \"Today\" is {settings.as_of.isoformat()}."
-    return WebContext(intake=intake, inbox=intake.conversations, guide=model_guide(model, values, understands),  # type: ignore[arg-type]
-                      auth=web.auth, verifier=web.verifier(), quicksight_url=web.quicksight_url,
-                      data_note=note, wait_seconds=web.wait_seconds)
+    inbox: Any = intake.conversations  # the ConversationStore with its session inbox
+    return WebContext(intake=intake, inbox=inbox, guide=model_guide(model, values, understands), auth=web.auth,
+                      verifier=web.verifier(), quicksight_url=web.quicksight_url, data_note=note,
+                      wait_seconds=web.wait_seconds)
 
 
-def _as_of(settings: Settings):  # noqa: ANN202
-    import datetime as dt
-
+def _as_of(settings: Settings) -> dt.date:
     return settings.as_of or dt.date.today()
 
 
-def _understood(attempt: Any) -> bool:
-    from engine.errors import BotError
-
+def _understood(attempt: Callable[[], object]) -> bool:
+    """Whether the engine reads a question (an example is offered only then)."""
     try:
         attempt()
     except BotError:

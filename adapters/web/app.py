@@ -35,7 +35,10 @@ TITLE = "Ask the data"
 PLACEHOLDER = "Ask a question about the data, e.g. revenue by category last quarter"
 WAITING = "Looking into it..."
 STILL_WAITING = "Still waiting for the answer"
+SIGNIN_FAILED = ("Signing you in failed on my side. Reload the page in a moment; if it keeps happening, "
+                 "tell your data team.")
 MAX_QUESTION_CHARS = 2000
+FAST_POLL_SECONDS = 5
 
 
 @dataclass
@@ -100,6 +103,9 @@ def _user(ctx: WebContext) -> WebUser | str:
             state.user = sign_in(ctx.auth, headers, ctx.intake.identity, ctx.verifier)
         except SignInError as err:
             state.user = str(err)
+        except Exception:  # noqa: BLE001 - e.g. the identity service unreachable: not cached, a reload retries
+            log.exception("sign-in failed")
+            return SIGNIN_FAILED
     return state.user
 
 
@@ -194,7 +200,8 @@ def _wait(ctx: WebContext, waiting: list[tuple[Turn, Any]]) -> None:
             for _, status in waiting:
                 status.update(label=f"{WAITING} {elapsed} s")
             shown = elapsed
-        time.sleep(ctx.poll_seconds)
+        # quick polls while a fast answer is likely, then once a second (a DynamoDB read each)
+        time.sleep(ctx.poll_seconds if now - min(t.submitted for t, _ in waiting) < FAST_POLL_SECONDS else 1.0)
 
 
 def _queue(question: str) -> None:

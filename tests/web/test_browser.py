@@ -128,8 +128,10 @@ def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path
         table = wait_for(driver, "[data-testid='stDataFrame']")
         chart = wait_for(driver, "[data-testid='stImage'] img")
         WebDriverWait(driver, 30).until(lambda _: table.find_elements(By.CSS_SELECTOR, "[role='gridcell']"))
-        cells = [c.get_attribute("textContent") for c in table.find_elements(By.CSS_SELECTOR, "[role='gridcell']")]
-        headers = [c.get_attribute("textContent") for c in table.find_elements(By.CSS_SELECTOR, "[role='columnheader']")]
+        def texts(role: str) -> list[str]:
+            return [c.get_attribute("textContent") for c in table.find_elements(By.CSS_SELECTOR, f"[role='{role}']")]
+
+        cells, headers = texts("gridcell"), texts("columnheader")
         assert headers == ["Product category", "Revenue"], headers
         assert cells[0] == "Electronics" and len(cells) == 12, cells
         WebDriverWait(driver, 30).until(lambda _: driver.execute_script(
@@ -154,7 +156,8 @@ def test_behind_the_load_balancer_the_signed_header_signs_in_and_its_absence_doe
             with chromium({"x-amzn-oidc-data": token}) as driver:
                 driver.get(url)
                 assert wait_for(driver, "[data-testid='stSidebar'] h3").text == "Ana Lima"
-                assert "ana@example.com" in wait_for(driver, "[data-testid='stSidebar'] [data-testid='stCaptionContainer']").text
+                caption = wait_for(driver, "[data-testid='stSidebar'] [data-testid='stCaptionContainer']")
+                assert "ana@example.com" in caption.text
                 wait_for(driver, "[data-testid='stChatInputTextArea']")
             with chromium() as driver:  # straight to the server, not through the load balancer
                 driver.get(url)

@@ -166,7 +166,8 @@ def test_a_question_the_queue_cannot_take_is_a_readable_error(page: AppTest, mon
     assert "couldn't take the question right now" in plain(error.value)
 
 
-def test_alb_sign_in_without_the_header_is_an_error_page_not_a_session(web_settings, monkeypatch) -> None:  # noqa: ANN001
+def test_alb_sign_in_without_the_header_is_an_error_page_not_a_session(
+        web_settings, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("ATHENA_BOT_WEB_AUTH", "alb")
     monkeypatch.setenv("ATHENA_BOT_ALB_ARN", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
                                              "loadbalancer/app/athena-bot/50dc6c495c0c9188")

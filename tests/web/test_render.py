@@ -16,10 +16,10 @@ DOWNLOAD = "https://athena-results.s3.amazonaws.com/queries/abc.csv?X-Amz-Signat
 
 
 def athena_answer() -> Answer:
-    table = ResultTable(["month", "store_id", "revenue", "share_of_total"], ["date", "bigint", "decimal(18,2)", "double"],
-                        [(dt.date(2025, 1, 1), 1001, Decimal("1234.50"), 0.25), (dt.date(2025, 2, 1), 1002,
-                                                                                 Decimal("99.99"), 0.75)],
-                        truncated=True)
+    table = ResultTable(["month", "store_id", "revenue", "share_of_total"],
+                        ["date", "bigint", "decimal(18,2)", "double"],
+                        [(dt.date(2025, 1, 1), 1001, Decimal("1234.50"), 0.25),
+                         (dt.date(2025, 2, 1), 1002, Decimal("99.99"), 0.75)], truncated=True)
     return Answer(status="answered", question="revenue by month", message="Revenue by month: $1.3K in all.",
                   sql="SELECT 1", table=table, column_labels={"month": "Month", "revenue": "Revenue"},
                   column_formats={"store_id": "id", "revenue": "currency", "share_of_total": "percent"},
