@@ -125,6 +125,9 @@ def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path
         box = wait_for(driver, "[data-testid='stChatInputTextArea']")
         box.send_keys("revenue by category in 2024")
         box.send_keys(Keys.ENTER)
+        # st.status while the worker answers (its first answer, charts cold, takes seconds)
+        WebDriverWait(driver, 30, poll_frequency=0.05).until(lambda _: driver.find_elements(
+            By.XPATH, "//*[@data-testid='stExpander'][contains(., 'Looking into it')]"))
         table = wait_for(driver, "[data-testid='stDataFrame']")
         chart = wait_for(driver, "[data-testid='stImage'] img")
         WebDriverWait(driver, 30).until(lambda _: table.find_elements(By.CSS_SELECTOR, "[role='gridcell']"))
