@@ -325,9 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         problems = report.gold_problems + (check_ties(run.qset.name if run.qset.name in SETS else
                                                       str(run.qset.path), args.lake)
                                            if args.check_gold else [])
-        for problem in problems:
-            print(f"  gold problem: {problem}")
-        failed |= bool(problems)
+        if args.check_gold:
+            for problem in problems:
+                print(f"  gold problem: {problem}")
+            failed |= bool(problems)
+        elif problems:
+            print(f"  {len(problems)} gold problems (empty results, failures): see --check-gold")
         if not args.quiet and not args.check_gold:
             for miss in report.misses():
                 print("  " + miss.replace("\n", "\n  "))
