@@ -52,9 +52,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read() == b"ok"
+    except OSError:
+        return False
+
+
 @contextmanager
-def serve_web(lake: Path, home: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`athena-bot serve web` on a free port until the block ends (then SIGTERM, a clean exit)."""
+def serve_web(lake: Path, home: Path, extra_env: dict[str, str] | None = None,
+              kill_parent: bool = False) -> Iterator[str]:
+    """`athena-bot serve web` on a free port until the block ends: then SIGTERM and a clean exit,
+    or with ``kill_parent`` SIGKILL to the command alone, after which its server must stop too."""
     port = free_port()
     env = {**os.environ, "ATHENA_BOT_HOME": str(home), "ATHENA_BOT_LAKE": str(lake),
            "ATHENA_BOT_AS_OF": AS_OF.isoformat(), **(extra_env or {})}
@@ -62,27 +72,31 @@ def serve_web(lake: Path, home: Path, extra_env: dict[str, str] | None = None) -
         env.pop(name, None)
     log = open(home / "serve.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "web", "--port", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS
-        while True:
+        while not healthy(url):
             assert process.poll() is None, (home / "serve.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
             assert time.monotonic() < deadline, "the web chat did not come up:\n" + (home / "serve.log").read_text()
             time.sleep(0.3)
         yield url
+        if kill_parent:
+            process.kill()
+            process.wait()
+            deadline = time.monotonic() + 30
+            while healthy(url):
+                assert time.monotonic() < deadline, "the Streamlit server outlived `serve web`"
+                time.sleep(0.3)
+            return
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0, (home / "serve.log").read_text()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        try:  # whatever is left of the command and its server: they share a process group
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
         log.close()
 
 
@@ -150,11 +164,12 @@ def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path
 
 def test_behind_the_load_balancer_the_signed_header_signs_in_and_its_absence_does_not(
         lake: Path, tmp_path: Path) -> None:
+    """Also: when `serve web` is killed outright, its Streamlit server does not live on."""
     alb = FakeAlb().start()
     kid = alb.new_key()
     try:
         env = {"ATHENA_BOT_WEB_AUTH": "alb", "ATHENA_BOT_ALB_ARN": ALB_ARN, "ATHENA_BOT_ALB_KEY_URL": alb.url}
-        with serve_web(lake, tmp_path, env) as url:
+        with serve_web(lake, tmp_path, env, kill_parent=True) as url:
             token = alb.token(kid, {"name": "Ana Lima", "email": "ana@example.com"})
             with chromium({"x-amzn-oidc-data": token}) as driver:
                 driver.get(url)
