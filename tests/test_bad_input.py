@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from adapters.local.sqlite_store import SQLiteConversationStore
 from bot.bootstrap import LocalApp, build_local
 from bot.batch import MAX_LINE_BYTES, answer_lines
-from engine.conditions import NumberOutOfRange, find_conditions
+from engine.language.conditions import NumberOutOfRange, find_conditions
 from engine.domain import LOCAL_ANALYST
 from engine.service import MAX_QUESTION_CHARS
 from bot.settings import Settings
-from engine.timeparse import CalendarError, parse_time
+from engine.language.timeparse import CalendarError, parse_time
 
 RECORD_KEYS = {"status", "question", "sql", "columns", "rows", "message"}
 
