@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import io
 import json
 import sys
 from pathlib import Path
@@ -194,7 +195,8 @@ def _ask(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: Te
         if args.question != "-":
             print("athena-bot: --format jsonl reads questions from stdin; pass '-'", file=sys.stderr)
             return 2
-        answer_lines(app, principal, getattr(stdin, "buffer", stdin), stdout, as_of)
+        lines = getattr(stdin, "buffer", None) or io.BytesIO(stdin.read().encode("utf-8", "surrogateescape"))
+        answer_lines(app, principal, lines, stdout, as_of)
         return 1 if isinstance(principal, Refused) else 0
 
     question = _read_question(stdin) if args.question == "-" else args.question

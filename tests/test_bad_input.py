@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from adapters.local.sqlite_store import SQLiteConversationStore
 from bot.bootstrap import LocalApp, build_local
 from bot.batch import MAX_LINE_BYTES, answer_lines
+from bot.cli import main as cli_main
 from engine.language.conditions import NumberOutOfRange, find_conditions
 from engine.domain import LOCAL_ANALYST
 from engine.service import MAX_QUESTION_CHARS
@@ -165,15 +166,18 @@ IDENTITY = "groups:\n  analysts: {tables: ['*']}\nusers:\n  ana@example.com: {gr
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
-def test_a_cli_user_the_identity_file_does_not_know_is_refused(lake: Path, tmp_path: Path, fmt: str) -> None:
+def test_a_cli_user_the_identity_file_does_not_know_is_refused(lake: Path, tmp_path: Path, fmt: str,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     identity = tmp_path / "identity.yaml"
     identity.write_text(IDENTITY)
-    question = "-" if fmt == "jsonl" else "orders in 2024"
+    monkeypatch.setenv("ATHENA_BOT_IDENTITY_FILE", str(identity))
+    monkeypatch.delenv("ATHENA_BOT_BACKEND", raising=False)
     stdin = jsonl({"question": "orders in 2024"}, {"question": "orders in 2023"}) if fmt == "jsonl" else b""
-    result = run_cli("ask", "--lake", str(lake), "--format", fmt, "--no-chart", question, stdin=stdin,
-                     env={"ATHENA_BOT_IDENTITY_FILE": str(identity)})
-    assert result.returncode == 1 and b"Traceback" not in result.stderr
-    out = result.stdout.decode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    question = "-" if fmt == "jsonl" else "orders in 2024"
+    assert cli_main(["ask", "--lake", str(lake), "--format", fmt, "--no-chart", question]) == 1
+    out = capsys.readouterr().out
     if fmt == "text":
         assert out.startswith("Refused: ") and "identity file" in out and "cli-user" in out
         return

@@ -196,6 +196,8 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
+        if "user" not in event:
+            return None  # another bot mentioned us
         return start(event.get("text") or "", event["user"], event["channel"],
                      event.get("thread_ts") or event["ts"], body.get("event_id"))
 

@@ -80,6 +80,8 @@ def malformed(body: dict[str, Any]) -> str | None:
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             return "event without a type"
         if event["type"] == "app_mention":
+            if "user" not in event and isinstance(event.get("bot_id"), str):
+                return _missing(event, "event", ("channel", "ts"), ("text", "thread_ts"))  # another bot
             return _missing(event, "event", ("user", "channel", "ts"), ("text", "thread_ts"))
         if event["type"] == "message":
             return _missing(event, "event", ("channel", "ts"), ("user", "text", "thread_ts"))

@@ -124,6 +124,13 @@ def test_a_mention_while_slack_is_unreachable_is_503_and_slacks_retry_is_answere
     assert len(slack_rig.fake.of("chat.postMessage")) == 2  # one placeholder per question, no more
 
 
+def test_a_mention_by_another_bot_is_ignored_not_rejected(slack_rig: SlackRig) -> None:
+    assert slack_rig.event({"type": "app_mention", "bot_id": "B9", "text": "<@UBOT> orders", "channel": "C1",
+                            "ts": "150.000001"}, "Ev-bot") == 200
+    time.sleep(0.3)
+    assert slack_chat_calls(slack_rig) == []
+
+
 def test_a_slash_command_while_slack_is_unreachable_fails_visibly(slack_rig: SlackRig,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     slack_rig.fake.down = True
@@ -190,7 +197,7 @@ def test_ephemeral_messages_escape_what_they_quote(slack_rig: SlackRig) -> None:
 
 
 def test_show_sql_escapes_the_sql(slack_rig: SlackRig) -> None:
-    slack_rig.mention("the 5 most recent orders over $1000", "700.000001", "Ev-x4")
+    slack_rig.mention("categories with more than 1000 orders in 2024", "700.000001", "Ev-x4")
     [update] = slack_rig.answers()
     key = next(e["value"] for b in update.params["blocks"] if b["type"] == "actions"
                for e in b["elements"] if e["action_id"] == "show_sql")
