@@ -151,12 +151,12 @@ def test_long_questions_are_refused_before_anything_reads_them(app: LocalApp) ->
     assert answer.status == "error" and f"{MAX_QUESTION_CHARS:,}" in answer.message
 
 
-def test_very_long_lines_and_bad_bytes_each_get_one_error(lake: Path) -> None:
+def test_very_long_lines_and_bad_bytes_each_get_one_error(batch_app: LocalApp) -> None:
     long_line = json.dumps({"question": "orders " * (MAX_LINE_BYTES // 4)}).encode()
     stdin = jsonl(long_line, b"\xff\xfe\xfd", b"\x00\x01", {"question": "orders in 2024", "as_of": "2025-06-15"})
-    result = run_cli("ask", "--lake", str(lake), "--format", "jsonl", "-", stdin=stdin)
-    assert result.returncode == 0 and b"Traceback" not in result.stderr
-    records = [strict_json(line) for line in result.stdout.decode().splitlines()]
+    out = io.StringIO()
+    assert answer_lines(batch_app, LOCAL_ANALYST, io.BytesIO(stdin), out, None) == 4
+    records = [strict_json(line) for line in out.getvalue().splitlines()]
     assert [r["status"] for r in records] == ["error", "error", "error", "answered"]
     assert f"{MAX_LINE_BYTES:,} bytes" in records[0]["message"] and "Line 1" in records[0]["message"]
     assert "UTF-8" in records[1]["message"] and "Line 2" in records[1]["message"]
