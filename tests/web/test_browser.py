@@ -83,14 +83,14 @@ def serve_web(lake: Path, home: Path, extra_env: dict[str, str] | None = None,
         yield url
         if kill_parent:
             process.kill()
-            process.wait()
-            deadline = time.monotonic() + 30
-            while healthy(url):
-                assert time.monotonic() < deadline, "the Streamlit server outlived `serve web`"
-                time.sleep(0.3)
-            return
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, (home / "serve.log").read_text()
+        else:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0, (home / "serve.log").read_text()
+        process.wait()
+        deadline = time.monotonic() + 30
+        while healthy(url):  # the Streamlit server stops with the command
+            assert time.monotonic() < deadline, "the Streamlit server outlived `serve web`"
+            time.sleep(0.3)
     finally:
         try:  # whatever is left of the command and its server: they share a process group
             os.killpg(process.pid, signal.SIGKILL)
@@ -128,14 +128,35 @@ def wait_for(driver, css: str, timeout: float = 90):  # noqa: ANN001, ANN201
         EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
-def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def server(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeAlb, str]]:
+    """One `athena-bot serve web` behind a load balancer in miniature, for every test here; at the
+    end SIGTERM stops it cleanly, its Streamlit server with it. (``kill_parent=True`` checks the
+    server also stops when the command is killed outright.)"""
+    alb = FakeAlb().start()
+    kid = alb.new_key()
+    env = {"ATHENA_BOT_WEB_AUTH": "alb", "ATHENA_BOT_ALB_ARN": ALB_ARN, "ATHENA_BOT_ALB_KEY_URL": alb.url}
+    try:
+        with serve_web(lake, tmp_path_factory.mktemp("web-serve"), env) as url:
+            yield url, alb, kid
+    finally:
+        alb.stop()
+
+
+def test_a_signed_in_question_in_the_browser_gets_a_table_and_a_chart(server: tuple[str, FakeAlb, str],
+                                                                       tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with serve_web(lake, tmp_path) as url, chromium() as driver:
+    url, alb, kid = server
+    token = alb.token(kid, {"name": "Ana Lima", "email": "ana@example.com"})
+    with chromium({"x-amzn-oidc-data": token}) as driver:  # the header the load balancer adds
         driver.get(url)
-        assert "Local analyst" in wait_for(driver, "[data-testid='stSidebar'] h3").text
+        assert wait_for(driver, "[data-testid='stSidebar'] h3").text == "Ana Lima"
+        caption = wait_for(driver, "[data-testid='stSidebar'] [data-testid='stCaptionContainer']")
+        assert "ana@example.com" in caption.text
+        assert alb.requests == [f"/keys/{kid}"]  # the signing key, fetched by its kid
         box = wait_for(driver, "[data-testid='stChatInputTextArea']")
         box.send_keys("revenue by category in 2024")
         box.send_keys(Keys.ENTER)
@@ -145,6 +166,7 @@ def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path
         table = wait_for(driver, "[data-testid='stDataFrame']")
         chart = wait_for(driver, "[data-testid='stImage'] img")
         WebDriverWait(driver, 30).until(lambda _: table.find_elements(By.CSS_SELECTOR, "[role='gridcell']"))
+
         def texts(role: str) -> list[str]:
             return [c.get_attribute("textContent") for c in table.find_elements(By.CSS_SELECTOR, f"[role='{role}']")]
 
@@ -162,25 +184,9 @@ def test_a_question_in_the_browser_gets_a_table_and_a_chart(lake: Path, tmp_path
         assert screenshot.stat().st_size > 20_000
 
 
-def test_behind_the_load_balancer_the_signed_header_signs_in_and_its_absence_does_not(
-        lake: Path, tmp_path: Path) -> None:
-    """Also: when `serve web` is killed outright, its Streamlit server does not live on."""
-    alb = FakeAlb().start()
-    kid = alb.new_key()
-    try:
-        env = {"ATHENA_BOT_WEB_AUTH": "alb", "ATHENA_BOT_ALB_ARN": ALB_ARN, "ATHENA_BOT_ALB_KEY_URL": alb.url}
-        with serve_web(lake, tmp_path, env, kill_parent=True) as url:
-            token = alb.token(kid, {"name": "Ana Lima", "email": "ana@example.com"})
-            with chromium({"x-amzn-oidc-data": token}) as driver:
-                driver.get(url)
-                assert wait_for(driver, "[data-testid='stSidebar'] h3").text == "Ana Lima"
-                caption = wait_for(driver, "[data-testid='stSidebar'] [data-testid='stCaptionContainer']")
-                assert "ana@example.com" in caption.text
-                wait_for(driver, "[data-testid='stChatInputTextArea']")
-            with chromium() as driver:  # straight to the server, not through the load balancer
-                driver.get(url)
-                assert "You are not signed in" in wait_for(driver, "[data-testid='stAlert']").text
-                assert not driver.find_elements("css selector", "[data-testid='stChatInputTextArea']")
-        assert alb.requests == [f"/keys/{kid}"]
-    finally:
-        alb.stop()
+def test_without_the_load_balancers_header_there_is_no_session(server: tuple[str, FakeAlb, str]) -> None:
+    url, _, _ = server
+    with chromium() as driver:  # straight to the server, not through the load balancer
+        driver.get(url)
+        assert "You are not signed in" in wait_for(driver, "[data-testid='stAlert']").text
+        assert not driver.find_elements("css selector", "[data-testid='stChatInputTextArea']")
