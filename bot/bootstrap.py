@@ -78,6 +78,9 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
                          planner=build_planner(settings, model))
     identity: IdentityResolver = FileIdentity(settings.identity_file) if settings.identity_file \
         else OpenLocalIdentity()
+    from bot.curation import attach_verified, verified_store
+
+    attach_verified(engine, verified_store(settings))  # answers from verified questions, with the badge
     return LocalApp(settings, model, catalog, engine, identity)
 
 
@@ -108,11 +111,14 @@ def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
     from adapters.terminal.poster import ConsolePoster
     from engine.worker import Worker
 
+    from bot.curation import equip_worker, feedback_store
+
     posters = with_web_poster(posters, engine.conversations)
-    return Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
-                  SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
-                  default_as_of=settings.as_of, visibility_timeout=settings.visibility_timeout,
-                  checkpoint=crash_test_pause())
+    worker = Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
+                    SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
+                    default_as_of=settings.as_of, visibility_timeout=settings.visibility_timeout,
+                    checkpoint=crash_test_pause())
+    return equip_worker(worker, settings, feedback_store(settings))
 
 
 def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], None] | None:

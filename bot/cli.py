@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--out", type=Path, help="write the YAML here (default: print it)")
     init.add_argument("--name", default="drafted", help="model name")
 
+    from bot.curation import add_parsers
+
+    add_parsers(sub)  # verified list|add|remove, feedback list
+
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
@@ -144,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"Dimension values written to {refresh_values(settings)}")
             return 0
+        if args.command in ("verified", "feedback"):
+            from bot.curation import run_feedback, run_verified
+
+            return run_verified(args, settings) if args.command == "verified" else run_feedback(args, settings)
         if args.command == "worker":
             from bot.service import run_worker
 
@@ -217,7 +225,7 @@ def _ask(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: Te
         record = answer_record(answer)
         record.update({"summary": answer.message if answer.status == "answered" else None,
                        "chart": chart_path, "options": answer.options,
-                       "elapsed_ms": round(answer.elapsed_ms or 0, 1)})
+                       "elapsed_ms": round(answer.elapsed_ms or 0, 1), "verified_by": answer.verified_by})
         stdout.write(json.dumps(record, indent=2) + "\n")
     else:
         stdout.write(render_text(answer, chart_path) + "\n")

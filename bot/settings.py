@@ -30,6 +30,8 @@ class Settings:
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
     visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
+    verified_file: Path | None = None  # verified questions (YAML); None: beside the model
+    steward_group: str | None = None  # members of this group may mark answers as verified
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -53,6 +55,8 @@ class Settings:
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
             visibility_timeout=_at_least(env, "ATHENA_BOT_VISIBILITY_TIMEOUT", 60, 1),
+            verified_file=Path(env["ATHENA_BOT_VERIFIED_FILE"]) if env.get("ATHENA_BOT_VERIFIED_FILE") else None,
+            steward_group=(env.get("ATHENA_BOT_STEWARD_GROUP") or "").strip() or None,
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":

@@ -17,6 +17,7 @@ from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.slack.app import SlackApp, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
 from adapters.slack.server import HttpServer, socket_mode_handler
+from adapters.slack.verified import SlackCuration
 from bot.aws_settings import AwsSettings, ConfigError
 from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
@@ -36,6 +37,7 @@ class SlackSettings:
     app_token: str | None = None  # Socket Mode
     api_url: str | None = None  # Web API base URL (proxies, tests)
     quicksight_url: str | None = None
+    review_channel: str | None = None  # where 👎 with a reason is posted for the stewards
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, socket: bool = False) -> "SlackSettings":
@@ -46,7 +48,8 @@ class SlackSettings:
         if missing:
             raise ConfigError(f"set {', '.join(missing)} to serve Slack (see the README's Slack section)")
         return cls(env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], env.get("SLACK_APP_TOKEN") or None,
-                   env.get("SLACK_API_URL") or None, env.get("ATHENA_BOT_QUICKSIGHT_URL") or None)
+                   env.get("SLACK_API_URL") or None, env.get("ATHENA_BOT_QUICKSIGHT_URL") or None,
+                   env.get("ATHENA_BOT_REVIEW_CHANNEL") or None)
 
 
 @dataclass
@@ -63,13 +66,23 @@ class LocalSlackStack:
         return run_in_thread(self.worker, stop)
 
 
-def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackStack:
-    """The local stack: the receiver, the local queue and worker, the poster."""
+def build_local_slack(settings: Settings, slack: SlackSettings, dashboards: Any = None) -> LocalSlackStack:
+    """The local stack: the receiver, the local queue and worker, the poster.
+
+    ``dashboards``: a DashboardPublisher for "Open in QuickSight" (tests; QuickSight is on AWS)."""
+    from bot.curation import equip_worker, feedback_store
+    from engine.answers.actions import encode_action
+
     local = local_intake(settings)
     client = web_client(slack.bot_token, slack.api_url)
-    poster = SlackPoster(client, local.conversations, slack.quicksight_url)
+    poster = SlackPoster(client, local.conversations, slack.quicksight_url, dashboards=dashboards is not None)
     worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
-    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret), worker,
+    if dashboards is not None:
+        equip_worker(worker, settings, feedback_store(settings), dashboards=dashboards)
+    curation = SlackCuration(feedback_store(settings), lambda job: local.queue.send(encode_action(job)),
+                             settings.steward_group, getattr(local.app.engine.verified, "store", None),
+                             slack.review_channel, dashboards is not None)
+    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, curation), worker,
                            local.queue, local.conversations, poster)
 
 
@@ -78,8 +91,18 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettin
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
     import boto3
 
-    intake = aws_intake(settings, aws or AwsSettings.from_env(), session or boto3.Session(), "Slack")
-    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret)
+    from adapters.aws.sqs_queue import SQSQueue
+    from bot.curation import feedback_store, verified_store
+    from engine.answers.actions import encode_action
+
+    aws = aws or AwsSettings.from_env()
+    session = session or boto3.Session()
+    intake = aws_intake(settings, aws, session, "Slack")
+    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    curation = SlackCuration(feedback_store(settings, session), lambda job: queue.send(encode_action(job)),
+                             settings.steward_group, verified_store(settings, session), slack.review_channel,
+                             bool(os.environ.get("ATHENA_BOT_QUICKSIGHT_TEMPLATES")))
+    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret, curation)
 
 
 def register_chat_posters(app: AwsApp) -> AwsApp:

@@ -93,3 +93,7 @@ class Answer:
     footer: str | None = None  # e.g. data scanned and its cost
     download_url: str | None = None  # the full result as CSV, when the table was truncated
     answer_id: str | None = None  # the job's id: a repeated answer carries the same one, so posters update
+    verified_by: str | None = None  # the steward of the verified question it was answered from ("✓ Verified by ...")
+    query: dict[str, Any] | None = None  # the semantic query it ran (as a dict), when there is one
+    dashboard_url: str | None = None  # this answer's own QuickSight dashboard (a reply to "Open in QuickSight")
+    private_to: str | None = None  # a platform user id: only they should see it (posted ephemerally where possible)

@@ -107,6 +107,10 @@ def decode_message(body: str) -> AskJob | QueryCheck | QueryEvent:
         if data.get("detail-type") != "Athena Query State Change" or "queryExecutionId" not in detail:
             raise JobFormatError(f"unexpected Athena event {data.get('detail-type')!r}")
         return QueryEvent(str(detail["queryExecutionId"]), str(detail.get("currentState", "")))
+    if isinstance(data, dict) and data.get("type") in ("action", "maintenance"):
+        from engine.answers.actions import decode_action  # clicks and scheduled tasks (engine/answers/)
+
+        return decode_action(data)  # type: ignore[return-value]
     if isinstance(data, dict) and data.get("type") == QueryCheck.type:
         if data.get("version") != VERSION:
             raise JobFormatError(f"unsupported query_check version {data.get('version')!r}")

@@ -32,6 +32,8 @@ class PlanRequest:
     schema_context: str  # the catalog tables the asker may read
     thread: dict[str, Any] | None = None  # the previous semantic query of the thread
     feedback: list[str] = field(default_factory=list)  # why earlier replies were rejected
+    # the closest verified questions: {"question", "query" (a semantic query or None), "sql"}
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.compiler import Compiler, to_athena_sql
 from engine.domain import Answer, Principal, ResultTable
@@ -19,6 +19,9 @@ from engine.presenter import column_formats, column_labels, describe_query, summ
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
 from engine.language.understanding import Understanding
+
+if TYPE_CHECKING:
+    from engine.answers.verified import VerifiedAnswers
 from engine.values import dimension_values
 
 
@@ -41,7 +44,8 @@ class Plan:
 
     query: SemanticQuery | None
     sql: str
-    source: str = "rules"  # "rules" | "planner"
+    source: str = "rules"  # "rules" | "planner" | "verified"
+    verified: dict[str, str] | None = None  # {"id", "by"}: the verified question it answers from
 
 
 @dataclass
@@ -53,16 +57,18 @@ class Prepared:
     sql: str
     conversation_id: str | None = None
     source: str = "rules"
+    verified: dict[str, str] | None = None  # {"id", "by"}: the verified question it answers from
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "query": self.query.to_dict() if self.query else None,
-                "sql": self.sql, "conversation_id": self.conversation_id, "source": self.source}
+                "sql": self.sql, "conversation_id": self.conversation_id, "source": self.source,
+                **({"verified": self.verified} if self.verified else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Prepared":
         query = SemanticQuery.from_dict(data["query"]) if data.get("query") else None
         return cls(data["question"], query, data["sql"], data.get("conversation_id"),
-                   data.get("source", "rules"))
+                   data.get("source", "rules"), data.get("verified"))
 
 
 def failure_answer(question: str, err: BotError, sql: str | None = None,
@@ -95,6 +101,7 @@ class QueryEngine:
         self._catalog_tables: object = None
         self._guard: SqlGuard | None = None
         self._compiler: Compiler | None = None
+        self.verified: VerifiedAnswers | None = None  # verified questions (engine/answers/verified.py)
 
     def _refresh_catalog(self) -> None:
         """Rebuild guard and compiler when the catalog's table list changes (e.g. Glue's TTL)."""
@@ -159,7 +166,8 @@ class QueryEngine:
         principal = principal or self.system_principal
         request = PlanRequest(question, as_of, model_context(self.model, self.values),
                               self._schema_context(principal),
-                              previous.to_dict() if previous else None, list(feedback or []))
+                              previous.to_dict() if previous else None, list(feedback or []),
+                              self.verified.examples(question) if self.verified is not None else [])
         last_error: BotError = rules_said
         for _ in range(1 + MAX_REPAIRS):
             try:
@@ -209,14 +217,31 @@ class QueryEngine:
         previous = SemanticQuery.from_dict(state["query"]) if state.get("query") else None
         text = self._continued(question, state)
         try:
-            plan = self.plan(text, as_of or dt.date.today(), previous, principal)
+            plan = self._verified_plan(text, as_of or dt.date.today(), previous, principal)
         except NeedsClarification as err:
             if conversation_id and self.conversations is not None:
                 pending = {"rewrites": err.rewrites} if err.rewrites else None
                 self.conversations.save(conversation_id, {**state, "pending": pending})
             raise
         guarded = self.guard.check(plan.sql, principal)
-        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id, plan.source)
+        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id, plan.source,
+                        plan.verified)
+
+    def _verified_plan(self, question: str, as_of: dt.date, previous: SemanticQuery | None,
+                       principal: Principal) -> Plan:
+        """A verified question's plan when this one paraphrases it (nothing else asked), else the
+        rules' or planner's plan, marked verified when it reads the same as a verified question."""
+        if self.verified is None:
+            return self.plan(question, as_of, previous, principal)
+        recalled = self.verified.recall(question, as_of)
+        if recalled is not None:
+            return Plan(recalled.query, recalled.sql, "verified",
+                        {"id": recalled.item.id, "by": recalled.item.badge})
+        plan = self.plan(question, as_of, previous, principal)
+        found = self.verified.match(plan.query, as_of) if plan.query is not None else None
+        if found is not None:
+            plan.verified = {"id": found.id, "by": found.badge}
+        return plan
 
     def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
                 footer: str | None = None, download_url: str | None = None) -> Answer:
@@ -226,13 +251,16 @@ class QueryEngine:
             self.conversations.save(prepared.conversation_id, {"query": query.to_dict()})
         labels = column_labels(query, self.model) if query else {}
         formats = column_formats(query, self.model) if query else {}
+        rows = f"{table.row_count:,} row{'s' if table.row_count != 1 else ''}"
         message = summarize(query, self.model, table) if query else (
-            f"{table.row_count:,} row{'s' if table.row_count != 1 else ''} from a query written by the "
-            "AI planner, outside the data team's definitions: check the SQL before relying on it.")
+            f"{rows} from the query a data steward verified for this question." if prepared.verified else
+            f"{rows} from a query written by the AI planner, outside the data team's definitions: check "
+            "the SQL before relying on it.")
         answer = Answer(status="answered", question=prepared.question,
                         message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
-                        download_url=download_url)
+                        download_url=download_url, query=query.to_dict() if query else None,
+                        verified_by=(prepared.verified or {}).get("by"))
         if charts and self.chart_maker is not None:
             title = describe_query(query, self.model) if query else prepared.question
             chart = self.chart_maker(table, title, labels, formats)

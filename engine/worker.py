@@ -30,6 +30,8 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
+from engine.answers.actions import ActionJob, ActionRunner, MaintenanceJob
+from engine.answers.records import AnswerLog
 from engine.domain import Answer
 from engine.errors import BotError, ExecutionFailed
 from engine.formatting import format_bytes
@@ -97,7 +99,8 @@ class Worker:
                  default_as_of: dt.date | None = None, visibility_timeout: int = 60,
                  recheck_seconds: int = 10, query_timeout_seconds: int = 300,
                  clock: Callable[[], float] = time.time, batch_size: int = 1,
-                 checkpoint: Checkpoint | None = None, worker_id: str | None = None) -> None:
+                 checkpoint: Checkpoint | None = None, worker_id: str | None = None,
+                 actions: ActionRunner | None = None, answer_log: AnswerLog | None = None) -> None:
         if engine.asynchronous and pending is None:
             raise ValueError("an asynchronous engine needs a PendingQueries store")
         if max_receives < 2:
@@ -116,6 +119,8 @@ class Worker:
         self.clock = clock
         self.batch_size = batch_size
         self.checkpoint = checkpoint or (lambda point, job_id: None)
+        self.actions = actions  # clicks done by the worker: Mark as verified, Open in QuickSight
+        self.answer_log = answer_log  # records of answers, for those clicks
         # a lease names its holder: this process (host, pid, a nonce against pid reuse) and the message
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._job_id = ""
@@ -178,6 +183,8 @@ class Worker:
         except JobFormatError as err:
             return self._unreadable(message, err)
         try:
+            if isinstance(item, (ActionJob, MaintenanceJob)):
+                return self._on_action(item, message)
             if isinstance(item, AskJob):
                 self._job_id = item.job_id
                 self.observer.job_started(item.job_id)
@@ -248,6 +255,28 @@ class Worker:
             return True
 
         return self._attempt(job, key, message, work)
+
+    def _on_action(self, job: ActionJob | MaintenanceJob, message: QueueMessage) -> bool:
+        """A click (its outcome posted once, like an answer) or a scheduled task."""
+        if isinstance(job, MaintenanceJob):
+            if self.actions is not None:
+                self.actions.maintain(job)
+            return True
+        self._job_id = job.job_id
+
+        def step() -> dict[str, Any]:
+            answer = self.actions.run(job) if self.actions is not None else Answer(
+                status="error", question=job.question, message="This worker does not handle that button.")
+            self._post(job, answer)  # type: ignore[arg-type] - an ActionJob has what posting needs
+            return {"outcome": answer.status}
+
+        key = f"action#{job.job_id}"
+
+        def work() -> bool:
+            self._run(key, step, message)
+            return True
+
+        return self._attempt(job, key, message, work)  # type: ignore[arg-type]
 
     def _start(self, job: AskJob, prepared: Prepared, repairs: int = 0) -> dict[str, Any]:
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
@@ -393,6 +422,9 @@ class Worker:
 
     def _post(self, job: AskJob, answer: Answer, state: QueryState | None = None) -> None:
         answer.answer_id = job.job_id  # a repeat of this answer updates the same message
+        if self.answer_log is not None and isinstance(job, AskJob):  # before posting: a click may follow at once
+            self.answer_log.save(answer, as_of=job.as_of or (self.default_as_of or dt.date.today()),
+                                 asker=job.principal.email, conversation_id=job.conversation_id)
         with self.observer.stage("post"):
             self.poster.post(job.reply_to, answer)
         self.checkpoint("posted", job.job_id)

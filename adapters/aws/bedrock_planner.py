@@ -56,6 +56,10 @@ def user_prompt(request: PlanRequest) -> str:
     if request.thread:
         parts.append("The previous question in this thread, as a semantic query:\n"
                      + json.dumps(request.thread, sort_keys=True))
+    if request.examples:
+        parts.append("Verified questions, checked by the data team's stewards; answer a question that "
+                     "means the same the way they were answered:\n"
+                     + "\n".join(json.dumps(e, sort_keys=True) for e in request.examples))
     parts.append(f"Question: {request.question}")
     if request.feedback:
         parts.append("Earlier attempts failed; fix them:\n" + "\n".join(f"- {f}" for f in request.feedback))

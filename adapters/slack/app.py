@@ -30,6 +30,7 @@ from adapters.slack.blocks import (CLARIFY, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL
                                    escape, placeholder_blocks, sql_blocks)
 from adapters.slack.poster import answer_state_key
 from adapters.slack.gate import malformed
+from adapters.slack.verified import SlackCuration, principal_resolver, register as register_curation
 from engine.domain import ReplyTarget
 from engine.errors import Refused
 from engine.intake import Intake
@@ -129,8 +130,11 @@ class EmailCache:
         return email
 
 
-def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) -> SlackApp:
-    """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda."""
+def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
+                    curation: SlackCuration | None = None) -> SlackApp:
+    """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda.
+
+    ``curation``: verified answers, feedback reasons and QuickSight buttons (adapters/slack/verified.py)."""
     client = intake_client(client)
     app = SlackApp(client=client, signing_secret=signing_secret, process_before_response=True,
                    token_verification_enabled=False, before_authorize=_slack_reachable(client))
@@ -258,6 +262,10 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
                                   text=escape(sql) if sql else "That answer has no SQL any more.",
                                   blocks=[b.to_dict() for b in sql_blocks(sql)] if sql else None)
 
+    on_vote = register_curation(app, receiver, client, principal_resolver(receiver, emails.email), curation,
+                                lambda key: receiver.conversations.load(answer_state_key(key)) or {}) \
+        if curation is not None else None
+
     @app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$"))
     def on_feedback(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -266,6 +274,9 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
         receiver.conversations.save(f"slack-feedback:{action['value']}:{body['user']['id']}", {
             "vote": vote, "question": state.get("question"), "sql": state.get("sql"), "at": time.time()})
         log.info("feedback %s on answer %s", vote, action["value"])
+        if on_vote is not None:  # into the review queue; 👎 asks why, 👍 by a steward offers Mark as verified
+            on_vote(body, action["value"], vote)
+            return
         thread = (body.get("message") or {}).get("thread_ts")
         client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], thread_ts=thread,
                                   text="Thanks for the feedback!" if vote == "up" else

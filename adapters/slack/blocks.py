@@ -59,18 +59,25 @@ def placeholder_blocks(question: str, status: str = PLACEHOLDER_TEXT) -> list[Bl
     return [SectionBlock(text=_mrkdwn(f"{status}\n>{quoted}"))]
 
 
-def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = None) -> list[Block]:
+def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = None,
+                  dashboards: bool = False) -> list[Block]:
     """Blocks for any Answer: summary, table, buttons; clarifications offer their options.
 
-    ``answer_key`` identifies this answer in the buttons (to show its SQL, store feedback).
+    ``answer_key`` identifies this answer in the buttons (to show its SQL, store feedback);
+    ``dashboards``: "Open in QuickSight" makes this answer's own dashboard (else ``quicksight_url``).
     """
+    from adapters.slack.verified import badge_blocks, dashboard_blocks, quicksight_button
+
+    if answer.dashboard_url:
+        return dashboard_blocks(answer)
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(_ICONS[answer.status] + escape(answer.message)))]
+    blocks += badge_blocks(answer)
     if answer.status == "clarify" and answer.options:
         buttons = [ButtonElement(text=clip(option, 75), action_id=f"{CLARIFY}_{i}", value=clip(option, 2000))
                    for i, option in enumerate(answer.options[:25])]
         blocks.append(ActionsBlock(block_id="clarify", elements=buttons))
         return blocks
-    if answer.status != "answered":
+    if answer.status != "answered" or not answer.sql:
         return blocks
     if answer.table is not None and answer.table.columns:
         blocks.append(SectionBlock(text=_mrkdwn(f"```{_table_text(answer)}```")))
@@ -82,7 +89,9 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
     buttons = [ButtonElement(text="Show SQL", action_id=SHOW_SQL, value=answer_key)]
     if answer.download_url:
         buttons.append(ButtonElement(text="Download CSV", action_id=f"{OPEN_URL}_csv", url=answer.download_url))
-    if quicksight_url:
+    if dashboards:
+        buttons.append(quicksight_button(answer_key))
+    elif quicksight_url:
         buttons.append(ButtonElement(text="Open in QuickSight", action_id=f"{OPEN_URL}_quicksight",
                                      url=quicksight_url))
     buttons += [ButtonElement(text=":+1:", action_id=FEEDBACK_UP, value=answer_key),

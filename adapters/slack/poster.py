@@ -55,10 +55,11 @@ class SlackPoster:
     """Posts Answers into Slack threads (chat.update of the placeholder, files_upload_v2)."""
 
     def __init__(self, client: WebClient, conversations: ConversationStore | None = None,
-                 quicksight_url: str | None = None) -> None:
+                 quicksight_url: str | None = None, dashboards: bool = False) -> None:
         self.client = client
         self.conversations = conversations
         self.quicksight_url = quicksight_url
+        self.dashboards = dashboards  # "Open in QuickSight" makes each answer's own dashboard
 
     def post(self, target: ReplyTarget, answer: Answer) -> None:
         ident = answer.answer_id or target.extra.get("placeholder")  # which answer this is, across repeats
@@ -66,8 +67,12 @@ class SlackPoster:
         if self.conversations is not None:  # what the buttons need later: the SQL, the question
             self.conversations.save(answer_state_key(key), {
                 "question": answer.question, "sql": answer.sql, "status": answer.status,
-                "channel": target.channel, "thread": target.thread})
-        blocks = [b.to_dict() for b in answer_blocks(answer, key, self.quicksight_url)]
+                "channel": target.channel, "thread": target.thread, "answer_id": answer.answer_id})
+        blocks = [b.to_dict() for b in answer_blocks(answer, key, self.quicksight_url, self.dashboards)]
+        if answer.private_to:  # a link that signs its holder in: for the asker's eyes only
+            self.client.chat_postEphemeral(channel=target.channel, user=answer.private_to, thread_ts=target.thread,
+                                           text=fallback_text(answer), blocks=blocks)
+            return
         try:
             self._message(target, ident, fallback_text(answer), blocks)
             if answer.chart_png:

@@ -34,6 +34,10 @@ def answer_record(answer: Answer) -> dict[str, Any]:
 def render_text(answer: Answer, chart_path: str | None = None) -> str:
     label = {"answered": "", "clarify": "? ", "refused": "Refused: ", "error": "Error: "}[answer.status]
     parts = [f"{label}{answer.message}"]
+    if answer.verified_by:
+        parts.append(f"✓ Verified by {answer.verified_by}")
+    if answer.dashboard_url:
+        parts.append(f"QuickSight dashboard: {answer.dashboard_url}")
     if answer.options:
         parts.append("Options: " + ", ".join(answer.options))
     table = text_table(answer)
