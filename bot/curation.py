@@ -128,7 +128,8 @@ def add_parsers(sub: Any) -> None:
     flist.add_argument("--limit", type=int, default=100)
 
 
-def run_verified(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+def run_verified(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     store = verified_store(settings)
     try:
         if args.verified_command == "remove":
@@ -207,7 +208,8 @@ def _add(args: argparse.Namespace, settings: Settings, store: VerifiedStore, out
     return 0
 
 
-def run_feedback(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+def run_feedback(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     items = feedback_store(settings).list(review_only=args.review, limit=args.limit)
     if args.format == "json":
         out.write(json.dumps([i.to_dict() for i in items], indent=2, ensure_ascii=False) + "\n")

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # words that change nothing a query means: "what is our revenue by region" is "revenue by region"
 FILLER = frozenset("""a an the what whats is are was were our my me we us i you show tell give gimme get
-see please pls can could would do does did have has how much many of to for in on ? at""".split())
+see please pls can could would do does did have has how much many of to for in on at s re""".split())
 SAME_WORD = {"per": "by", "each": "by", "versus": "vs", "compared": "vs"}
 RELATIVE_PROBE_DAYS = 400  # a question read this long before its as-of date reads differently iff its time is relative
 EXAMPLE_OVERLAP = 0.34  # share of words a verified question must share with a new one to be a planner example
