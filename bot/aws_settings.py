@@ -40,6 +40,8 @@ class AwsSettings:
     recheck_seconds: int = 10
     values_file: str | None = None
     glue_ttl_seconds: int = 300
+    verified_table: str | None = None  # verified questions (DynamoDB, key "id")
+    feedback_table: str | None = None  # votes and the stewards' review queue (DynamoDB, key "id")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "AwsSettings":
@@ -75,4 +77,6 @@ class AwsSettings:
             recheck_seconds=int(env.get("ATHENA_BOT_RECHECK_SECONDS", "10")),
             values_file=env.get("ATHENA_BOT_VALUES_FILE") or None,
             glue_ttl_seconds=int(env.get("ATHENA_BOT_GLUE_TTL_SECONDS", "300")),
+            verified_table=env.get("ATHENA_BOT_VERIFIED_TABLE") or None,
+            feedback_table=env.get("ATHENA_BOT_FEEDBACK_TABLE") or None,
         )

@@ -218,6 +218,7 @@ class AwsApp:
     idempotency: DynamoIdempotency
     observer: PowertoolsObserver
     poster: RoutingPoster
+    dashboards: Any = None  # the QuickSightPublisher, when QuickSight dashboards are configured
 
 
 def load_values_file(location: str, session: boto3.Session) -> dict[str, list[str]]:
@@ -286,4 +287,20 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
                     max_receives=settings.max_receives, default_as_of=settings.as_of,
                     visibility_timeout=settings.visibility_timeout, recheck_seconds=aws.recheck_seconds,
                     query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause())
-    return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster)
+    dashboards = _curate_aws(worker, settings, aws, session)
+    return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster, dashboards)
+
+
+def _curate_aws(worker: Worker, settings: Settings, aws: AwsSettings, session: boto3.Session) -> Any:
+    """Verified questions and feedback in DynamoDB, and QuickSight dashboards when configured."""
+    from adapters.aws.quicksight import QuickSightPublisher, QuickSightSettings
+    from bot.curation import attach_verified, equip_worker, feedback_store, verified_store
+
+    attach_verified(worker.engine, verified_store(settings, aws, session))
+    quicksight = QuickSightSettings.from_env(dict(os.environ), session.region_name)
+    publisher = QuickSightPublisher(session.client("quicksight", region_name=quicksight.region), quicksight,
+                                    worker.engine.conversations) \
+        if quicksight is not None and worker.engine.conversations is not None else None
+    equip_worker(worker, settings, feedback_store(settings, aws, session), dashboards=publisher,
+                 cleanup=publisher.cleanup if publisher else None)
+    return publisher

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from adapters.local.feedback_store import SQLiteFeedbackStore
 from adapters.local.verified_file import VerifiedFile, beside_model
+from bot.aws_settings import AwsSettings
 from bot.settings import SAMPLE_MODEL, Settings
 from engine.answers.actions import ActionRunner
 from engine.answers.feedback import Feedback, FeedbackStore, review_line
@@ -38,27 +39,29 @@ def verified_path(settings: Settings) -> Path:
     return beside_model(settings.model_path)
 
 
-def verified_store(settings: Settings, session: Any = None) -> VerifiedStore:
-    """DynamoDB when ATHENA_BOT_VERIFIED_TABLE is set on the AWS backend, else the YAML file."""
-    table = os.environ.get("ATHENA_BOT_VERIFIED_TABLE", "").strip()
-    if table and _aws():
+def verified_store(settings: Settings, aws: AwsSettings | None = None, session: Any = None) -> VerifiedStore:
+    """DynamoDB when the AWS settings name ATHENA_BOT_VERIFIED_TABLE, else the YAML file."""
+    if aws is not None and aws.verified_table:
         from adapters.aws.curation import DynamoVerifiedStore
 
-        return DynamoVerifiedStore(_client(session, "dynamodb"), table)
+        return DynamoVerifiedStore(_client(session, "dynamodb"), aws.verified_table)
     return VerifiedFile(verified_path(settings))
 
 
-def feedback_store(settings: Settings, session: Any = None) -> FeedbackStore:
-    table = os.environ.get("ATHENA_BOT_FEEDBACK_TABLE", "").strip()
-    if table and _aws():
+def feedback_store(settings: Settings, aws: AwsSettings | None = None, session: Any = None) -> FeedbackStore:
+    """DynamoDB when the AWS settings name ATHENA_BOT_FEEDBACK_TABLE, else the local state file."""
+    if aws is not None and aws.feedback_table:
         from adapters.aws.curation import DynamoFeedbackStore
 
-        return DynamoFeedbackStore(_client(session, "dynamodb"), table)
+        return DynamoFeedbackStore(_client(session, "dynamodb"), aws.feedback_table)
     return SQLiteFeedbackStore(settings.state_path)
 
 
-def _aws() -> bool:
-    return os.environ.get("ATHENA_BOT_BACKEND", "local").strip().lower() == "aws"
+def _aws_settings() -> AwsSettings | None:
+    """The AWS settings when the commands run against the AWS backend."""
+    if os.environ.get("ATHENA_BOT_BACKEND", "local").strip().lower() != "aws":
+        return None
+    return AwsSettings.from_env()
 
 
 def _client(session: Any, service: str) -> Any:
@@ -130,7 +133,7 @@ def add_parsers(sub: Any) -> None:
 
 def run_verified(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    store = verified_store(settings)
+    store = verified_store(settings, _aws_settings())
     try:
         if args.verified_command == "remove":
             if store.remove(args.id):
@@ -210,7 +213,7 @@ def _add(args: argparse.Namespace, settings: Settings, store: VerifiedStore, out
 
 def run_feedback(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    items = feedback_store(settings).list(review_only=args.review, limit=args.limit)
+    items = feedback_store(settings, _aws_settings()).list(review_only=args.review, limit=args.limit)
     if args.format == "json":
         out.write(json.dumps([i.to_dict() for i in items], indent=2, ensure_ascii=False) + "\n")
         return 0

@@ -99,8 +99,8 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettin
     session = session or boto3.Session()
     intake = aws_intake(settings, aws, session, "Slack")
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
-    curation = SlackCuration(feedback_store(settings, session), lambda job: queue.send(encode_action(job)),
-                             settings.steward_group, verified_store(settings, session), slack.review_channel,
+    curation = SlackCuration(feedback_store(settings, aws, session), lambda job: queue.send(encode_action(job)),
+                             settings.steward_group, verified_store(settings, aws, session), slack.review_channel,
                              bool(os.environ.get("ATHENA_BOT_QUICKSIGHT_TEMPLATES")))
     return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret, curation)
 
@@ -114,7 +114,8 @@ def register_chat_posters(app: AwsApp) -> AwsApp:
     if token:
         app.poster.register("slack", SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")),
                                                  app.engine.conversations,
-                                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None))
+                                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None,
+                                                 dashboards=app.dashboards is not None))
     return app
 
 

@@ -263,6 +263,7 @@ class Worker:
                 self.actions.maintain(job)
             return True
         self._job_id = job.job_id
+        self.observer.job_started(job.job_id)
 
         def step() -> dict[str, Any]:
             answer = self.actions.run(job) if self.actions is not None else Answer(

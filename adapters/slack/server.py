@@ -29,14 +29,18 @@ IDLE_TIMEOUT_SECONDS = 15  # a connection with no request in progress and no tra
 CONNECTION_LIMIT = 256  # open connections; past it waitress stops accepting until some close
 
 
-def wsgi_app(app: SlackApp, max_body: int = MAX_BODY_BYTES) -> Any:
-    """Slack's endpoint at /slack/events (checked before bolt sees it), and /healthz."""
+def wsgi_app(app: SlackApp, max_body: int = MAX_BODY_BYTES, routes: dict[str, Any] | None = None) -> Any:
+    """Slack's endpoint at /slack/events (checked before bolt sees it), /healthz, and ``routes``
+    (path -> WSGI app: the QuickSight embed route)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    extra = dict(routes or {})
 
     def application(environ: dict[str, Any], start_response: Any) -> Any:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz":
             return _reply(start_response, 200, "ok")
+        if path in extra:
+            return extra[path](environ, start_response)
         if path != EVENTS_PATH or method != "POST":
             return _reply(start_response, 404, "not found")
         length = environ.get("CONTENT_LENGTH")
@@ -80,9 +84,9 @@ class HttpServer:
 
     def __init__(self, app: SlackApp, host: str = "127.0.0.1", port: int = 3000, *, threads: int = THREADS,
                  idle_timeout: float = IDLE_TIMEOUT_SECONDS, max_body: int = MAX_BODY_BYTES,
-                 connection_limit: int = CONNECTION_LIMIT) -> None:
+                 connection_limit: int = CONNECTION_LIMIT, routes: dict[str, Any] | None = None) -> None:
         self.server = create_server(
-            wsgi_app(app, max_body), host=host, port=port, threads=threads, channel_timeout=idle_timeout,
+            wsgi_app(app, max_body, routes), host=host, port=port, threads=threads, channel_timeout=idle_timeout,
             cleanup_interval=max(1, int(idle_timeout // 3)), connection_limit=connection_limit,
             max_request_body_size=max_body + 1,  # waitress refuses a body of this size or more
             asyncore_use_poll=True, ident="athena-bot", expose_tracebacks=False)
