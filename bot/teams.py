@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.teams.agent import TeamsAgent
 from adapters.teams.poster import LocalChartStore, S3ChartStore, TeamsPoster
+from adapters.teams.verified import TeamsCuration
 from adapters.teams.server import TeamsServer, auth_configuration, build_adapter, build_web_app
 from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
@@ -59,11 +60,17 @@ class LocalTeamsStack:
 def build_local_teams(settings: Settings, teams: TeamsSettings, host: str = "127.0.0.1",
                       port: int = 3978) -> LocalTeamsStack:
     """The endpoint (started) and the worker (not started) of the local stack."""
+    from bot.curation import feedback_store
+    from engine.answers.actions import encode_action
+
     local = local_intake(settings)
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
     adapter = build_adapter(config)
     charts_dir = settings.home / "teams-charts"
-    server = TeamsServer(build_web_app(TeamsAgent(local.intake), adapter, config, charts_dir), host, port).start()
+    curation = TeamsCuration(feedback_store(settings), lambda job: local.queue.send(encode_action(job)),
+                             settings.steward_group, getattr(local.app.engine.verified, "store", None))
+    server = TeamsServer(build_web_app(TeamsAgent(local.intake, curation), adapter, config, charts_dir),
+                         host, port).start()
     poster = TeamsPoster(adapter, local.conversations, teams.app_id,
                          LocalChartStore(charts_dir, teams.public_url or server.base_url), teams.quicksight_url)
     poster.loop = server.loop  # proactive sends run on the loop the adapter serves from
@@ -76,11 +83,20 @@ def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, 
     """The endpoint only: jobs go to SQS, references and conversations to DynamoDB."""
     import boto3
 
+    from adapters.aws.sqs_queue import SQSQueue
     from bot.aws_settings import AwsSettings
+    from bot.curation import feedback_store, verified_store
+    from engine.answers.actions import encode_action
 
-    intake = aws_intake(settings, AwsSettings.from_env(), session or boto3.Session(), "Teams")
+    aws, session = AwsSettings.from_env(), session or boto3.Session()
+    intake = aws_intake(settings, aws, session, "Teams")
+    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    curation = TeamsCuration(feedback_store(settings, aws, session), lambda job: queue.send(encode_action(job)),
+                             settings.steward_group, verified_store(settings, aws, session),
+                             bool(os.environ.get("ATHENA_BOT_QUICKSIGHT_TEMPLATES")))
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
-    return TeamsServer(build_web_app(TeamsAgent(intake), build_adapter(config), config), host, port).start()
+    return TeamsServer(build_web_app(TeamsAgent(intake, curation), build_adapter(config), config),
+                       host, port).start()
 
 
 def register_teams_poster(app: AwsApp) -> AwsApp:
@@ -94,7 +110,7 @@ def register_teams_poster(app: AwsApp) -> AwsApp:
     charts = S3ChartStore(boto3.client("s3"), bucket) if bucket else None
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
     app.poster.register("teams", TeamsPoster(build_adapter(config), app.engine.conversations, teams.app_id,
-                                             charts, teams.quicksight_url))
+                                             charts, teams.quicksight_url, dashboards=app.dashboards is not None))
     return app
 
 

@@ -19,7 +19,8 @@ from microsoft_agents.activity import Activity, Attachment
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.teams.cards import CLARIFY, CONTENT_TYPE, FEEDBACK, SHOW_SQL, sql_card
-from engine.domain import ReplyTarget
+from adapters.teams.verified import ACTIONS as CURATION_ACTIONS, TeamsCuration, on_card as on_curation_card, welcome
+from engine.domain import Principal, ReplyTarget
 from engine.errors import Refused
 from engine.intake import Intake
 
@@ -43,12 +44,26 @@ def answer_key(key: str) -> str:
 class TeamsAgent(ActivityHandler):
     """Turns Teams activities into jobs; card buttons come back as message activities with a value."""
 
-    def __init__(self, receiver: Intake) -> None:
+    def __init__(self, receiver: Intake, curation: TeamsCuration | None = None) -> None:
         self.receiver = receiver
+        self.curation = curation  # verified answers, feedback reasons, QuickSight (adapters/teams/verified.py)
+
+    async def on_members_added_activity(self, members_added: Any, turn_context: TurnContext) -> None:
+        """Someone added the bot: the verified questions as suggested prompts."""
+        bot = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if self.curation is None or not any(m.id != bot for m in members_added or []):
+            return
+        greeting = welcome(self.curation.suggestions())
+        if greeting is not None:
+            await turn_context.send_activity(greeting)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else None
+        if value and self.curation is not None and value.get("action") in (FEEDBACK, *CURATION_ACTIONS):
+            state = self.receiver.conversations.load(answer_key(str(value.get("key")))) or {}
+            await on_curation_card(turn_context, value, state, await self._principal(turn_context), self.curation)
+            return
         if value and value.get("action") in (SHOW_SQL, FEEDBACK):
             await self._card_action(turn_context, value)
             return
@@ -79,6 +94,13 @@ class TeamsAgent(ActivityHandler):
         target = ReplyTarget("teams", conversation, activity.id, extra)
         self.receiver.submit(self.receiver.job(question, principal, target, f"teams:{conversation}",
                                                f"teams:{conversation}:{activity.id}" if activity.id else None))
+
+    async def _principal(self, turn_context: TurnContext) -> Principal | None:
+        user = turn_context.activity.from_property
+        try:
+            return self.receiver.identity.resolve("teams", user.aad_object_id or user.id, await self._email(turn_context))
+        except Refused:
+            return None
 
     async def _email(self, turn_context: TurnContext) -> str | None:
         """The member's email or UPN from the connector's roster call (the activity has neither)."""

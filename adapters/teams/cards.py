@@ -63,16 +63,24 @@ def _table(answer: Answer, rows: int) -> list[dict[str, Any]]:
 
 
 def answer_card(answer: Answer, answer_key: str, chart_url: str | None = None,
-                quicksight_url: str | None = None) -> dict[str, Any]:
-    """The Adaptive Card for any Answer; ``answer_key`` ties its buttons to this answer."""
+                quicksight_url: str | None = None, dashboards: bool = False) -> dict[str, Any]:
+    """The Adaptive Card for any Answer; ``answer_key`` ties its buttons to this answer.
+
+    ``dashboards``: "Open in QuickSight" makes this answer's own dashboard (else ``quicksight_url``)."""
+    from adapters.teams.verified import badge_blocks, dashboard_card, quicksight_action
+
+    if answer.dashboard_url:
+        return dashboard_card(answer)
+
     def build(rows: int) -> dict[str, Any]:
         body: list[dict[str, Any]] = [_text(_PREFIX[answer.status] + answer.message,
                                             weight="Bolder" if answer.status == "answered" else "Default")]
+        body += badge_blocks(answer)
         actions: list[dict[str, Any]] = []
         if answer.status == "clarify":
             actions = [{"type": "Action.Submit", "title": option[:80],
                         "data": {"action": CLARIFY, "option": option}} for option in answer.options[:6]]
-        elif answer.status == "answered":
+        elif answer.status == "answered" and answer.sql:
             if answer.table is not None and answer.table.columns:
                 body += _table(answer, rows)
             if chart_url:
@@ -82,7 +90,9 @@ def answer_card(answer: Answer, answer_key: str, chart_url: str | None = None,
             actions = [{"type": "Action.Submit", "title": "Show SQL", "data": {"action": SHOW_SQL, "key": answer_key}}]
             if answer.download_url:
                 actions.append({"type": "Action.OpenUrl", "title": "Download CSV", "url": answer.download_url})
-            if quicksight_url:
+            if dashboards:
+                actions.append(quicksight_action(answer_key))
+            elif quicksight_url:
                 actions.append({"type": "Action.OpenUrl", "title": "Open in QuickSight", "url": quicksight_url})
             actions += [{"type": "Action.Submit", "title": "👍", "data": {"action": FEEDBACK, "vote": "up", "key": answer_key}},
                         {"type": "Action.Submit", "title": "👎", "data": {"action": FEEDBACK, "vote": "down", "key": answer_key}}]

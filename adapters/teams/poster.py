@@ -63,12 +63,14 @@ class S3ChartStore:
 
 class TeamsPoster:
     def __init__(self, adapter: Any, conversations: ConversationStore, app_id: str | None = None,
-                 charts: ChartStore | None = None, quicksight_url: str | None = None) -> None:
+                 charts: ChartStore | None = None, quicksight_url: str | None = None,
+                 dashboards: bool = False) -> None:
         self.adapter = adapter
         self.conversations = conversations
         self.app_id = app_id
         self.charts = charts
         self.quicksight_url = quicksight_url
+        self.dashboards = dashboards  # "Open in QuickSight" makes each answer's own dashboard
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, when in-process
 
     def post(self, target: ReplyTarget, answer: Answer) -> None:
@@ -79,11 +81,12 @@ class TeamsPoster:
             return  # the conversation expired from the store: retrying cannot bring it back
         ident = answer.answer_id or target.extra.get("placeholder")  # which answer this is, across repeats
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"teams:{target.channel}:{ident}").hex if ident else uuid.uuid4().hex
-        self.conversations.save(answer_key(key), {"question": answer.question, "sql": answer.sql})
+        self.conversations.save(answer_key(key), {"question": answer.question, "sql": answer.sql,
+                                                  "answer_id": answer.answer_id})
         chart_url = None
         if answer.chart_png and self.charts is not None:
             chart_url = self.charts.put(f"{key}-{_slug(answer.question)}.png", answer.chart_png)
-        card = answer_card(answer, key, chart_url, self.quicksight_url)
+        card = answer_card(answer, key, chart_url, self.quicksight_url, self.dashboards)
         activity = Activity(type="message", summary=answer.message[:200],
                             attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
         record = f"teams-reply:{target.channel}:{ident}" if ident else None
