@@ -62,6 +62,8 @@ class TeamsAgent(ActivityHandler):
         value = activity.value if isinstance(activity.value, dict) else None
         if value and self.curation is not None and value.get("action") in (FEEDBACK, *CURATION_ACTIONS):
             state = self.receiver.conversations.load(answer_key(str(value.get("key")))) or {}
+            if value.get("action") == FEEDBACK:
+                self._save_vote(turn_context, value, state)
             await on_curation_card(turn_context, value, state, await self._principal(turn_context), self.curation)
             return
         if value and value.get("action") in (SHOW_SQL, FEEDBACK):
@@ -95,6 +97,13 @@ class TeamsAgent(ActivityHandler):
         self.receiver.submit(self.receiver.job(question, principal, target, f"teams:{conversation}",
                                                f"teams:{conversation}:{activity.id}" if activity.id else None))
 
+    def _save_vote(self, turn_context: TurnContext, value: dict[str, Any], state: dict[str, Any]) -> str:
+        vote = "up" if value.get("vote") == "up" else "down"
+        user = turn_context.activity.from_property.id
+        self.receiver.conversations.save(f"teams-feedback:{value.get('key')}:{user}", {
+            "vote": vote, "question": state.get("question"), "sql": state.get("sql"), "at": time.time()})
+        return vote
+
     async def _principal(self, turn_context: TurnContext) -> Principal | None:
         user = turn_context.activity.from_property
         try:
@@ -124,9 +133,6 @@ class TeamsAgent(ActivityHandler):
             await turn_context.send_activity(Activity(type="message", attachments=[
                 Attachment(content_type=CONTENT_TYPE, content=sql_card(state["sql"]))]))
             return
-        vote = "up" if value.get("vote") == "up" else "down"
-        user = turn_context.activity.from_property.id
-        self.receiver.conversations.save(f"teams-feedback:{value.get('key')}:{user}", {
-            "vote": vote, "question": state.get("question"), "sql": state.get("sql"), "at": time.time()})
+        vote = self._save_vote(turn_context, value, state)
         await turn_context.send_activity("Thanks for the feedback!" if vote == "up" else
                                          "Thanks: the data team will look at this answer.")
