@@ -108,10 +108,13 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
             return _understood(lambda: engine.plan(question, _as_of(settings)))
     if settings.as_of:
         note += f" \"Today\" is {settings.as_of.isoformat()}."
+    from bot.curation import feedback_store, verified_store
+
     inbox: Any = intake.conversations  # the ConversationStore with its session inbox
     return WebContext(intake=intake, inbox=inbox, guide=model_guide(model, values, understands), auth=web.auth,
                       verifier=web.verifier(), quicksight_url=web.quicksight_url, data_note=note,
-                      wait_seconds=web.wait_seconds)
+                      wait_seconds=web.wait_seconds, feedback=feedback_store(settings, aws, session),
+                      verified=verified_store(settings, aws, session))
 
 
 def _as_of(settings: Settings) -> dt.date:

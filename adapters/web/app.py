@@ -51,6 +51,8 @@ class WebContext:
     auth: str = "none"  # "none" (the local analyst) | "alb"
     verifier: AlbVerifier | None = None
     quicksight_url: str | None = None
+    feedback: Any = None  # the FeedbackStore: votes and reasons for the stewards' review queue
+    verified: Any = None  # the VerifiedStore: its questions lead the sidebar's examples
     data_note: str = ""  # where answers come from, for the sidebar
     wait_seconds: float = 600  # then the page stops waiting and says so
     poll_seconds: float = 0.1
@@ -157,7 +159,8 @@ def _conversation(ctx: WebContext) -> list[tuple[Turn, Any]]:
                 continue
             render_answer(turn.answer, turn.item, rows_cut=turn.rows_cut, quicksight_url=ctx.quicksight_url,
                           latest=i == len(history) - 1, on_option=_queue,
-                          on_feedback=lambda key: _feedback(ctx, key))
+                          on_feedback=lambda key: _feedback(ctx, key),
+                          on_reason=lambda key: _feedback(ctx, key))
     return waiting
 
 
@@ -223,11 +226,31 @@ def _feedback(ctx: WebContext, item: str) -> None:
     if value is None or turn is None or turn.answer is None:
         return
     vote = "up" if value == 1 else "down"
+    reason = state.get(f"reason-{item}") if vote == "down" else None
     user: WebUser = state.user
     ctx.intake.conversations.save(f"web-feedback:{item}:{user.principal.user_id}", {
         "vote": vote, "question": turn.question, "sql": turn.answer.sql, "at": time.time()})
+    if ctx.feedback is not None:
+        from engine.answers.feedback import Feedback
+
+        ctx.feedback.add(Feedback(turn.answer.answer_id or item, vote, user.principal.email, turn.question,
+                                  turn.answer.sql, reason, "web"))
     log.info("feedback %s on web answer %s", vote, item)
-    st.toast("Thanks for the feedback!" if vote == "up" else "Thanks: the data team will look at this answer.")
+    st.toast("Thanks for the feedback!" if vote == "up" else
+             "Thanks: the data stewards will review this answer." if reason else
+             "Thanks: the data team will look at this answer. What was wrong with it?")
+
+
+def _verified_questions(ctx: WebContext, limit: int = 4) -> list[str]:
+    """The stewards' verified questions, newest first: the first examples offered."""
+    if ctx.verified is None:
+        return []
+    try:
+        items = [i for i in ctx.verified.all() if not i.flagged]
+    except Exception:  # noqa: BLE001 - a broken store costs the examples, not the page
+        log.exception("could not read the verified questions")
+        return []
+    return [i.question for i in sorted(items, key=lambda i: i.verified_at, reverse=True)[:limit]]
 
 
 def _sidebar(ctx: WebContext, user: WebUser) -> None:
@@ -242,11 +265,14 @@ def _sidebar(ctx: WebContext, user: WebUser) -> None:
             st.caption(f"{email} · groups: {groups}  \nNo sign-in on the embedded default: everyone here is "
                        "the local analyst, who may read the whole local lake.")
         st.button("New conversation", on_click=_new_conversation, icon=":material/add_comment:", width="stretch")
-        if guide.examples:
+        verified = _verified_questions(ctx)
+        examples = verified + [e for e in guide.examples if e not in verified]
+        if examples:
             st.markdown("**Try asking**")
-            for i, example in enumerate(guide.examples):
+            for i, example in enumerate(examples[:max(len(guide.examples), len(verified))]):
                 st.button(example, key=f"example-{i}", on_click=_queue, args=(example,), width="stretch",
-                          icon=":material/chat_bubble:")
+                          icon=":material/verified:" if example in verified else ":material/chat_bubble:",
+                          help="Verified by the data stewards" if example in verified else None)
         st.markdown("**What you can ask about**")
         if guide.description:
             st.caption(md_escape(guide.description))

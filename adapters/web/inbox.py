@@ -64,7 +64,8 @@ def encode_answer(answer: Answer, max_chars: int = MAX_PAYLOAD_CHARS) -> dict[st
         "chart_png": base64.b64encode(answer.chart_png).decode("ascii") if answer.chart_png else None,
         "column_labels": dict(answer.column_labels), "column_formats": dict(answer.column_formats),
         "options": list(answer.options), "elapsed_ms": answer.elapsed_ms, "footer": answer.footer,
-        "download_url": answer.download_url, "rows_cut": 0,
+        "download_url": answer.download_url, "rows_cut": 0, "verified_by": answer.verified_by,
+        "answer_id": answer.answer_id, "dashboard_url": answer.dashboard_url,
         "table": None if table is None else {
             "columns": list(table.columns), "types": list(table.types), "truncated": table.truncated,
             "rows": [[_cell(v) for v in row] for row in table.rows]},
@@ -101,5 +102,7 @@ def decode_answer(payload: dict[str, Any]) -> tuple[Answer, int]:
                     chart_kind=payload.get("chart_kind"), column_labels=dict(payload.get("column_labels") or {}),
                     column_formats=dict(payload.get("column_formats") or {}),
                     options=list(payload.get("options") or []), elapsed_ms=payload.get("elapsed_ms"),
-                    footer=payload.get("footer"), download_url=payload.get("download_url"))
+                    footer=payload.get("footer"), download_url=payload.get("download_url"),
+                    verified_by=payload.get("verified_by"), answer_id=payload.get("answer_id"),
+                    dashboard_url=payload.get("dashboard_url"))
     return answer, int(payload.get("rows_cut") or 0)

@@ -77,11 +77,16 @@ def file_stem(question: str) -> str:
 
 def render_answer(answer: Answer, key: str, *, rows_cut: int = 0, quicksight_url: str | None = None,
                   latest: bool = True, on_option: Callable[[str], None] | None = None,
-                  on_feedback: Callable[[str], None] | None = None) -> None:
-    """Draw one answer inside the current container (an assistant chat message)."""
+                  on_feedback: Callable[[str], None] | None = None,
+                  on_reason: Callable[[str], None] | None = None) -> None:
+    """Draw one answer inside the current container (an assistant chat message).
+
+    ``on_reason(key)``: after a 👎, the reasons to pick from (in ``reason-<key>``)."""
     message = md_escape(answer.message)
     if answer.status == "answered":
         st.markdown(message)
+        if answer.verified_by:
+            st.caption(f":material/verified: Verified by {md_escape(answer.verified_by)}")
     elif answer.status == "clarify":
         st.info(message, icon=_ICONS["clarify"])
         _options(answer, key, latest, on_option)
@@ -106,6 +111,11 @@ def render_answer(answer: Answer, key: str, *, rows_cut: int = 0, quicksight_url
             st.code(answer.sql, language="sql", wrap_lines=True)
     if answer.status == "answered":
         _actions(answer, key, quicksight_url, on_feedback)
+        if on_reason is not None and st.session_state.get(f"feedback-{key}") == 0:  # 👎: why?
+            from engine.answers.feedback import REASONS
+
+            st.pills("What was wrong?", list(REASONS), format_func=REASONS.get, key=f"reason-{key}",
+                     on_change=on_reason, args=(key,))
     if answer.footer:
         st.caption(md_escape(answer.footer))
 
