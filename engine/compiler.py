@@ -12,6 +12,8 @@ from sqlglot import exp
 
 from engine.errors import NeedsClarification
 from engine.domain import DateRange
+from engine.grouping import (dimension_columns, members_only, missing_last, outer_joins,
+                             reaches_through_outer)
 from engine.semantic_model import DIALECT, ColumnRef, Entity, Join, Metric, SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.timeparse import range_label
@@ -114,10 +116,11 @@ class Compiler:
                               _DATE.copy())
             select = select.select(exp.alias_(bucket, query.grain), copy=False)
             group.append(bucket.copy())
-        for name in query.dimensions:
-            column = _col(model.dimensions[name].column)
-            select = select.select(exp.alias_(column, name), copy=False)
-            group.append(column.copy())
+        dim_columns = [dimension_columns(model, name, root, joins, self.column_types)
+                       for name in query.dimensions]
+        for columns in dim_columns:
+            select = select.select(*columns.selected, copy=False)
+            group.extend(columns.grouped)
 
         filters = {m.filter_sql for m in metrics}
         shared_filter = metrics[0].filter_expression if len(filters) == 1 else None
@@ -132,8 +135,8 @@ class Compiler:
         conditions: list[exp.Expression] = []
         if shared_filter is not None:
             conditions.append(shared_filter.copy())
-        conditions.extend(self._filter(f) for f in query.filters)
-        tables = [root, *[j.right for j in joins]]
+        conditions.extend(self._filter(f, root, joins) for f in query.filters)
+        tables = self._pruned_tables(root, joins)
         if query.compare:
             conditions.append(exp.or_(*[exp.paren(exp.and_(*self._time_conditions(
                 time_col, r.start, r.end, tables))) for r in query.compare]))
@@ -152,7 +155,7 @@ class Compiler:
         if query.growth and bucket is not None:  # change against the previous period, per breakdown
             first = aggregates[metrics[0].name]
             window = exp.Window(this=exp.Anonymous(this="LAG", expressions=[first.copy()]),
-                                partition_by=[_col(model.dimensions[d].column) for d in query.dimensions],
+                                partition_by=[e for c in dim_columns for e in c.grouped],
                                 order=exp.Order(expressions=[exp.Ordered(this=bucket.copy())]), over="OVER")
             change = exp.Sub(this=exp.Div(this=exp.cast(first.copy(), exp.DataType.build("double")),
                                           expression=exp.func("NULLIF", window, exp.Literal.number(0))),
@@ -160,12 +163,16 @@ class Compiler:
             select = select.select(exp.alias_(change, GROWTH_COLUMN), copy=False)
         having = [_condition(aggregates[c.target].copy(), c) for c in query.conditions
                   if c.target in aggregates]
+        if having:  # a condition picks members: "stores with revenue over 1M" has no "(no store)"
+            having += members_only(dim_columns)
         if having:
             select = select.having(exp.and_(*having), copy=False)
 
         order = self._order(query, metrics)
+        if query.order and query.dimensions:  # a ranking ranks members; the unmatched group last
+            order = [*missing_last(dim_columns), *order]
         if query.compare and not query.order:
-            order = [exp.Ordered(this=_col(model.dimensions[d].column)) for d in query.dimensions]
+            order = [exp.Ordered(this=e) for c in dim_columns for e in c.grouped]
             order.append(exp.Ordered(this=exp.Min(this=_col(time_col))))
         if order:
             select = select.order_by(*order, copy=False)
@@ -206,10 +213,10 @@ class Compiler:
             if name not in shown:
                 select = select.select(exp.alias_(expression.copy(), name), copy=False)
 
-        conditions: list[exp.Expression] = [self._filter(f) for f in query.filters]
+        conditions: list[exp.Expression] = [self._filter(f, root, joins) for f in query.filters]
         if query.time_range and entity.time is not None:
             conditions.extend(self._time_conditions(entity.time, query.time_range.start,
-                                                    query.time_range.end, [root, *[j.right for j in joins]]))
+                                                    query.time_range.end, self._pruned_tables(root, joins)))
         having = []
         for c in query.conditions:
             measure = entity.measures[c.target]
@@ -242,13 +249,15 @@ class Compiler:
         root = dims[0].column.table
         needed = {d.column.table for d in dims} | {model.dimensions[f.dimension].column.table
                                                     for f in query.filters}
-        select = self._from(root, self._joins(root, needed)).distinct()
-        for dim in dims:
-            select = select.select(exp.alias_(_col(dim.column), dim.name), copy=False)
-        conditions = [self._filter(f) for f in query.filters]
+        joins = self._joins(root, needed)
+        select = self._from(root, joins).distinct()
+        dim_columns = [dimension_columns(model, d.name, root, joins, self.column_types) for d in dims]
+        for columns in dim_columns:
+            select = select.select(*columns.selected, copy=False)
+        conditions = [self._filter(f, root, joins) for f in query.filters]
         if conditions:
             select = select.where(exp.and_(*conditions), copy=False)
-        select = select.order_by(*[exp.Ordered(this=_col(d.column)) for d in dims], copy=False)
+        select = select.order_by(*[exp.Ordered(this=e) for c in dim_columns for e in c.grouped], copy=False)
         return CompiledQuery(select.limit(DEFAULT_LIMIT, copy=False), query, root)
 
     def _period(self, time_col: ColumnRef, periods: list[DateRange]) -> exp.Expression:
@@ -262,21 +271,40 @@ class Compiler:
     # -- helpers ------------------------------------------------------------------------------
     def _from(self, root: str, joins: list[Join]) -> exp.Select:
         select = exp.select().from_(self._table(root), dialect=DIALECT)
+        outer = outer_joins(joins)
         for join in joins:
             on = exp.EQ(this=exp.column(join.left_column, table=join.left),
                         expression=exp.column(join.right_column, table=join.right))
             # the node itself: Select.join() would parse its arguments again
-            select.append("joins", exp.Join(this=self._table(join.right), on=on, kind="INNER"))
+            if join in outer:
+                select.append("joins", exp.Join(this=self._table(join.right), on=on, side="LEFT"))
+            else:
+                select.append("joins", exp.Join(this=self._table(join.right), on=on, kind="INNER"))
         return select
 
-    def _filter(self, f: ValueFilter) -> exp.Expression:
-        """``column = 'value'`` (or IN, NOT IN, <>): values enter only as string literals."""
+    def _pruned_tables(self, root: str, joins: list[Join]) -> list[str]:
+        """Tables whose partitions a time range may prune: not LEFT-joined ones (a WHERE on
+        their partition column would drop the unmatched rows the LEFT JOIN keeps)."""
+        outer = outer_joins(joins)
+        return [root, *[j.right for j in joins if j not in outer]]
+
+    def _filter(self, f: ValueFilter, root: str | None = None, joins: list[Join] | None = None) -> exp.Expression:
+        """``column = 'value'`` (or IN, NOT IN, <>): values enter only as string literals.
+
+        An exclusion on a LEFT-joined table keeps the unmatched rows: "excluding EMEA stores"
+        still counts the orders that have no store.
+        """
         column = _col(self.model.dimensions[f.dimension].column)
         literals = [exp.Literal.string(v) for v in f.values]
         if len(literals) == 1:
-            return (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
-        cond = exp.In(this=column, expressions=literals)
-        return exp.Not(this=cond) if f.negate else cond
+            cond: exp.Expression = (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
+        else:
+            cond = exp.In(this=column, expressions=literals)
+            cond = exp.Not(this=cond) if f.negate else cond
+        if f.negate and root is not None and reaches_through_outer(self.model, root, joins or [],
+                                                                  self.model.dimensions[f.dimension].column.table):
+            cond = exp.paren(exp.or_(cond, column.copy().is_(exp.null())))
+        return cond
 
     def _table(self, alias: str) -> exp.Table:
         table = self.model.tables[alias]

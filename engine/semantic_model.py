@@ -52,12 +52,31 @@ class Table:
 
 @dataclass(frozen=True)
 class Join:
-    """Many-to-one: each row of ``left`` matches at most one row of ``right``."""
+    """Many-to-one: each row of ``left`` matches at most one row of ``right``.
+
+    ``nullable``: some rows of ``left`` have no ``right`` row (an online order has no store), so
+    the join is a LEFT JOIN and those rows form their own group, labelled ``missing_label``.
+    """
 
     left: str
     right: str
     left_column: str
     right_column: str
+    nullable: bool = False
+    missing_label: str = ""
+
+    @property
+    def missing(self) -> str:
+        """The label of the rows without a match: the model's, or "(no store)"."""
+        return self.missing_label or f"(no {_singular(self.right).replace('_', ' ')})"
+
+
+def _singular(name: str) -> str:
+    if len(name) > 3 and name.endswith("ies"):
+        return name[:-3] + "y"
+    if len(name) > 3 and name.endswith("s") and not name.endswith(("ss", "us", "is")):
+        return name[:-1]
+    return name
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,16 @@ class Dimension:
     values: list[str] | str | None = None  # explicit list, "data" (read from the lake) or None
     prefer_for_values: bool = False
     value_synonyms: dict[str, str] = field(default_factory=dict)  # "usa" -> "United States"
+    # the entity's key when ``column`` is its (not unique) name: rows are grouped by the key and
+    # shown with it, so two customers called "Globex BV" stay two rows
+    key: ColumnRef | None = None
+
+    @property
+    def key_alias(self) -> str | None:
+        """Result column of the key next to the name column (``customer_id``)."""
+        if self.key is None:
+            return None
+        return self.key.column if self.key.column != self.name else f"{self.name}_key"
 
 
 @dataclass
@@ -175,6 +204,11 @@ class SemanticModel:
     def reachable(self, root: str, tables: set[str]) -> bool:
         return all(self.join_path(root, t) is not None for t in tables)
 
+    def missing_labels(self, table: str) -> set[str]:
+        """Labels of the rows that reach ``table`` through no row of a nullable join ("(no store)")."""
+        return {j.missing for j in self.joins
+                if j.nullable and (j.right == table or self.join_path(j.right, table) is not None)}
+
 
 def load_model(path: str | Path) -> SemanticModel:
     """Load and validate a semantic model YAML file."""
@@ -202,7 +236,8 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
     joins = []
     for spec in raw.get("joins") or []:
         left_col, right_col = spec["keys"] if isinstance(spec["keys"], list) else (spec["keys"], spec["keys"])
-        joins.append(Join(spec["from"], spec["to"], left_col, right_col))
+        joins.append(Join(spec["from"], spec["to"], left_col, right_col, bool(spec.get("nullable", False)),
+                          str(spec.get("missing_label") or "")))
     metrics: dict[str, Metric] = {}
     for name, spec in (raw.get("metrics") or {}).items():
         ctx = f"{where}: metric {name}"
@@ -228,6 +263,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
             prefer_for_values=bool(spec.get("prefer_for_values", False)),
             value_synonyms={str(k): str(v) for k, v in (spec.get("value_synonyms") or {}).items()},
+            key=ColumnRef.parse(spec["key"], ctx) if spec.get("key") else None,
         )
     entities = {name: _entity(name, spec, f"{where}: entity {name}")
                 for name, spec in (raw.get("entities") or {}).items()}
@@ -272,6 +308,9 @@ def _validate(model: SemanticModel, where: str) -> None:
     for dim in model.dimensions.values():
         if dim.column.table not in known:
             raise ModelError(f"{where}: dimension {dim.name} uses unknown table {dim.column.table}")
+        if dim.key is not None and dim.key.table != dim.column.table:
+            raise ModelError(f"{where}: dimension {dim.name}: key {dim.key} must be a column of "
+                             f"{dim.column.table}, the table of its name column")
     for entity in model.entities.values():
         tables = {c.table for c in entity.show} | {entity.table, entity.key.table}
         for measure in entity.measures.values():
