@@ -224,6 +224,8 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
         return format_value(value, metric.format, compact=True)
 
     if not query.dimensions and not query.grain:
+        if all(table.column(m)[0] is None for m in query.metrics):  # an aggregate of no rows
+            return f"{head}: no data matched."
         rest = ", ".join(f"{model.metrics[m].label.lower()} {format_value(table.column(m)[0], model.metrics[m].format, compact=True)}"
                          for m in query.metrics[1:])
         return f"{head}: {fmt(values[0])}" + (f"; {rest}." if rest else ".")
