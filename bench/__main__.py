@@ -2,6 +2,8 @@
 
 - warm question -> answer (with chart) through the engine, median/p90/p99
 - SQL generation (understand + compile) per dev-set question, median/p99
+- a listing at scale 10 (bench/listing.py): "the 5 most recent orders", time and peak memory, with
+  the top N picked before the lines are joined and without
 - execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
@@ -158,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-aws", action="store_true", help="skip the AWS-on-loopback figures")
+    parser.add_argument("--listing-scale", type=float, default=10.0,
+                        help="scale of the lake the listing is measured on (built once, cached; 0 skips)")
     args = parser.parse_args(argv)
     settings = Settings.from_env().with_lake(args.lake)
     ensure_sample_lake(settings, args.scale)
@@ -166,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lake {settings.lake} ({orders:,} orders), python {sys.version.split()[0]}")
     print(line("warm question -> answer with chart", bench_ask(app, args.rounds)))
     print(line("SQL generation (understand + compile)", bench_sql_generation(app, args.rounds)))
+    if args.listing_scale:
+        from bench.listing import run as run_listing
+
+        run_listing(settings.home, args.listing_scale, args.rounds)
     from tests.test_dev_set import evaluate
 
     results = evaluate(app)

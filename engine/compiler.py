@@ -82,9 +82,11 @@ def count_column(entity: Entity) -> str:
 class Compiler:
     """Compiles semantic queries against one semantic model."""
 
-    def __init__(self, model: SemanticModel, column_types: dict[str, str] | None = None) -> None:
+    def __init__(self, model: SemanticModel, column_types: dict[str, str] | None = None,
+                 pick_listing_keys_first: bool = True) -> None:
         self.model = model
         self.column_types = column_types or {}
+        self.pick_listing_keys_first = pick_listing_keys_first  # off only to measure the difference
 
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         if query.entity:
@@ -221,16 +223,6 @@ class Compiler:
         for c in query.conditions:
             measure = entity.measures[c.target]
             (having if measure.aggregated else conditions).append(_condition(measures[c.target].copy(), c))
-        if conditions:
-            select = select.where(exp.and_(*conditions), copy=False)
-        if any(m.aggregated for m in entity.measures.values()):
-            select = select.group_by(*group, copy=False)
-        if having:
-            select = select.having(exp.and_(*having), copy=False)
-        if query.count:
-            inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
-            outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
-            return CompiledQuery(outer.limit(1, copy=False), query, root)
         desc = query.order != "asc"
         if query.sort == "time" and entity.time is not None:
             order = exp.Ordered(this=_col(entity.time), desc=desc)
@@ -238,9 +230,51 @@ class Compiler:
             order = exp.Ordered(this=measures[query.sort].copy(), desc=desc)
         else:
             order = exp.Ordered(this=next(iter(shown.values())).copy(), desc=False)
+        limit = query.limit or DEFAULT_LIMIT
+        aggregated = any(m.aggregated for m in entity.measures.values())
+        if aggregated and not having and not query.count and self.pick_listing_keys_first:
+            top = self._top_keys(entity, query, order, limit)
+            if top is not None:
+                conditions.append(exp.In(this=_col(entity.key), query=exp.Subquery(this=top)))
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        if aggregated:
+            select = select.group_by(*group, copy=False)
+        if having:
+            select = select.having(exp.and_(*having), copy=False)
+        if query.count:
+            inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
+            outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
+            return CompiledQuery(outer.limit(1, copy=False), query, root)
         select = select.order_by(order, copy=False)
-        select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
+        select = select.limit(limit, copy=False)
         return CompiledQuery(select, query, root)
+
+    def _top_keys(self, entity: Entity, query: SemanticQuery, order: exp.Ordered,
+                  limit: int) -> exp.Select | None:
+        """The keys of the rows a listing will show, picked on the entity's own table before its
+        lines are joined and aggregated: "the 5 most recent orders" then aggregates the lines of 5
+        orders, not of every order. None when the pick needs the lines (a sort or condition on an
+        aggregated measure, a filter on a table only the lines reach)."""
+        model = self.model
+        base = entity.table
+        row_measures = [entity.measures[c.target].expression for c in query.conditions]
+        needed = {c.table for e in (order.this, *row_measures) for c in e.find_all(exp.Column) if c.table}
+        needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
+        if query.time_range and entity.time is not None:
+            needed.add(entity.time.table)
+        if order.this.find(exp.AggFunc) or any(model.join_path(base, t) is None for t in needed):
+            return None
+        joins = self._joins(base, needed)
+        conditions = [self._filter(f, base, joins) for f in query.filters]
+        if query.time_range and entity.time is not None:
+            conditions.extend(self._time_conditions(entity.time, query.time_range.start,
+                                                    query.time_range.end, self._pruned_tables(base, joins)))
+        conditions.extend(_condition(entity.measures[c.target].expression.copy(), c) for c in query.conditions)
+        pick = self._from(base, joins).select(_col(entity.key), copy=False)
+        if conditions:
+            pick = pick.where(exp.and_(*conditions), copy=False)
+        return pick.order_by(order.copy(), copy=False).limit(limit, copy=False)
 
     def _compile_values(self, query: SemanticQuery) -> CompiledQuery:
         """The distinct values of a dimension ("list our brands"), filtered, in order."""
