@@ -36,7 +36,7 @@ def listing_sql(lake: Path, keys_first: bool) -> str:
     from engine.compiler import Compiler
     from engine.ports import schema_of
     from engine.semantic_model import load_model
-    from engine.understanding import Understanding
+    from engine.language.understanding import Understanding
 
     model = load_model(SAMPLE_MODEL)
     schema = schema_of(LocalCatalog(lake))

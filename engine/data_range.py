@@ -8,7 +8,7 @@ import datetime as dt
 from engine.domain import DateRange
 from engine.semantic_model import ColumnRef, SemanticModel
 from engine.semantic_query import SemanticQuery
-from engine.timeparse import range_label
+from engine.language.timeparse import range_label
 from engine.values import TimeRanges
 
 
