@@ -20,7 +20,7 @@ DEMO_AS_OF = SAMPLE_AS_OF  # the sample lake ends here
 # (thread, question): questions in one thread are a conversation
 DEMO_QUESTIONS = [
     ("t1", "What was our revenue by region last quarter?"),
-    ("t1", "Customer region"),
+    ("t1", "Store region instead"),
     ("t1", "and for 2024?"),
     ("t2", "Top 5 products by revenue in 2025"),
     ("t2", "top 3 instead"),

@@ -205,6 +205,15 @@ def _summarize_share(query: SemanticQuery, model: SemanticModel, table: ResultTa
 
 
 def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> str:
+    """The one-sentence summary, then how the question was read (corrections, assumptions)."""
+    text = _summarize(query, model, table)
+    if query.notes:
+        notes = "; ".join(query.notes)
+        text += f" ({notes[0].upper()}{notes[1:]}.)"
+    return text
+
+
+def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> str:
     head = describe_query(query, model)
     if query.entity:
         return _summarize_listing(query, model, table, head)

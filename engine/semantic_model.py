@@ -125,7 +125,9 @@ class Dimension:
     column: ColumnRef
     synonyms: list[str] = field(default_factory=list)
     values: list[str] | str | None = None  # explicit list, "data" (read from the lake) or None
-    prefer_for_values: bool = False
+    # the sense meant when a word or a value it shares with other dimensions is not qualified
+    # ("region" is the customer's region); `prefer_for_values` is the older spelling
+    default: bool = False
     value_synonyms: dict[str, str] = field(default_factory=dict)  # "usa" -> "United States"
     # the entity's key when ``column`` is its (not unique) name: rows are grouped by the key and
     # shown with it, so two customers called "Globex BV" stay two rows
@@ -261,7 +263,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
             column=ColumnRef.parse(spec["column"], ctx),
             synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
-            prefer_for_values=bool(spec.get("prefer_for_values", False)),
+            default=bool(spec.get("default", spec.get("prefer_for_values", False))),
             value_synonyms={str(k): str(v) for k, v in (spec.get("value_synonyms") or {}).items()},
             key=ColumnRef.parse(spec["key"], ctx) if spec.get("key") else None,
         )

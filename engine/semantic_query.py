@@ -45,6 +45,10 @@ class SemanticQuery:
     share: bool = False  # each row's share of the total ("what share of revenue comes from online")
     highlight: list[str] = field(default_factory=list)  # the values the share question named
     growth: bool = False  # change against the previous period of the grain ("revenue growth by month")
+    # what the summary must say about how the question was read: corrections and assumptions
+    notes: list[str] = field(default_factory=list)
+    # one-click alternatives to an assumption: option -> the question rewritten with it
+    alternatives: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,7 +68,8 @@ class SemanticQuery:
             compare=[_range(r) for r in data.get("compare") or []],
             entity=data.get("entity"), sort=data.get("sort"), count=bool(data.get("count")),
             share=bool(data.get("share")), highlight=list(data.get("highlight") or []),
-            growth=bool(data.get("growth")),
+            growth=bool(data.get("growth")), notes=list(data.get("notes") or []),
+            alternatives=dict(data.get("alternatives") or {}),
         )
 
 

@@ -228,7 +228,9 @@ class QueryEngine:
         """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
         query = prepared.query
         if prepared.conversation_id and self.conversations is not None and query is not None:
-            self.conversations.save(prepared.conversation_id, {"query": query.to_dict()})
+            # an alternative to an assumption ("Store region instead") continues the question
+            pending = {"rewrites": dict(query.alternatives)} if query.alternatives else None
+            self.conversations.save(prepared.conversation_id, {"query": query.to_dict(), "pending": pending})
         labels = column_labels(query, self.model) if query else {}
         formats = column_formats(query, self.model) if query else {}
         message = with_range_note(summarize(query, self.model, table),
@@ -238,7 +240,7 @@ class QueryEngine:
         answer = Answer(status="answered", question=prepared.question,
                         message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
-                        download_url=download_url)
+                        download_url=download_url, options=list(query.alternatives) if query else [])
         if charts and self.chart_maker is not None:
             title = describe_query(query, self.model) if query else prepared.question
             chart = self.chart_maker(table, title, labels, formats)

@@ -11,7 +11,8 @@ from engine.language.conditions import find_conditions
 from engine.domain import LOCAL_ANALYST
 from engine.errors import NeedsClarification
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
-from engine.language.spelling import SpellingCorrector, edit_distance, expand_casual
+from engine.language.spelling import SpellingCorrector, edit_distance
+from engine.language.text import expand_casual
 
 AS_OF = dt.date(2025, 6, 15)
 
@@ -49,11 +50,32 @@ def test_spelling_corrects_only_when_one_word_is_clearly_closest() -> None:
     assert speller.fix("reveune by categroy") == "revenue by category"
     assert speller.fix("oders") == "order"  # closer to "order" than to "over"
     assert speller.fix("weather") == "weather"  # nothing close: left for the clarification
-    assert expand_casual("hw many custs r there pls") == "how many customers are there please"
+    assert expand_casual("hw many custs r there pls") == "how many custs are there please"
 
 
-def test_misspelt_values_are_found(app: LocalApp) -> None:
-    assert understand(app, "revenue from electornics").filters == [ValueFilter("category", ["Electronics"])]
+def test_abbreviations_are_derived_from_the_model_words(app: LocalApp) -> None:
+    from engine.language.abbreviations import Abbreviations
+    words = {"product", "category", "quantity", "payment", "department", "customer", "revenue",
+             "priority", "price"}
+    abbreviations = Abbreviations(words, known=set(words))
+    assert [abbreviations.expand(w) for w in ("prods", "cats", "qty", "pmt", "dept", "cust", "rev")] == \
+        ["products", "categorys", "quantity", "payment", "department", "customer", "revenue"]
+    assert abbreviations.expand("pri") is None  # priority or price: never a guess
+    assert abbreviations.expand("xyz") is None
+    q = understand(app, "top 5 prods by rev in 2024")
+    assert (q.metrics, q.dimensions, q.limit) == (["revenue"], ["product"], 5)
+    assert understand(app, "qty by cats").dimensions == ["category"]
+    assert understand(app, "orders by pmt method").dimensions == ["payment_method"]
+
+
+def test_misspelt_values_are_asked_about(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "revenue from electornics")
+    assert "Did you mean Electronics" in str(err.value)
+    answer = app.engine.ask("revenue from electornics", LOCAL_ANALYST, AS_OF, "thread-typo", charts=False)
+    assert answer.status == "clarify" and answer.options == ["Electronics"]
+    second = app.engine.ask("Electronics", LOCAL_ANALYST, AS_OF, "thread-typo", charts=False)
+    assert second.status == "answered" and "product category is Electronics" in second.message
 
 
 def test_metric_conditions_become_having(app: LocalApp) -> None:
@@ -101,10 +123,12 @@ def test_period_comparison_answers_with_a_period_column(app: LocalApp) -> None:
     assert "2024 vs 2025: 2024 $" in answer.message and "% 2025 vs 2024)" in answer.message
 
 
-def test_ambiguity_asks_and_a_reply_continues_the_question(app: LocalApp) -> None:
+def test_an_unqualified_word_takes_the_default_with_the_other_sense_one_click_away(app: LocalApp) -> None:
     first = app.engine.ask("revenue by region in 2024", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)
-    assert first.status == "clarify" and first.options == ["Customer region", "Store region"]
-    second = app.engine.ask("Store region", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)
+    assert first.status == "answered" and first.table.columns == ["region", "revenue"]
+    assert first.message.startswith("Revenue (completed orders) by customer region")
+    assert first.options == ["Store region instead"]
+    second = app.engine.ask("Store region instead", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)
     assert second.status == "answered" and second.table.columns == ["store_region", "revenue"]
     assert second.message.startswith("Revenue (completed orders) by store region, 1 Jan 2024 - 31 Dec 2024")
     third = app.engine.ask("and for 2023?", LOCAL_ANALYST, AS_OF, "thread-region", charts=False)

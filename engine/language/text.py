@@ -1,0 +1,50 @@
+"""The question as the grammar reads it: lower case, shorthand and casual forms written out.
+
+Only English forms are listed here ("hw" -> how, "w/o" -> without, "@" -> at); abbreviations of
+the model's own words ("prods", "qty", "pmt") are derived from the vocabulary instead
+(``engine.language.abbreviations``).
+"""
+
+from __future__ import annotations
+
+import re
+
+CASUAL = {
+    "hw": "how", "hwo": "how", "wat": "what", "wht": "what", "whats": "what is", "what's": "what is",
+    "hows": "how is", "how's": "how is", "wheres": "where is", "where's": "where is",
+    "u": "you", "ur": "your", "r": "are", "gimme": "give me", "lemme": "let me", "wanna": "want to",
+    "pls": "please", "plz": "please", "thx": "thanks", "thru": "through", "tho": "though",
+    "yday": "yesterday", "yest": "yesterday", "tmrw": "tomorrow", "avg": "average", "tot": "total",
+    "no.": "number", "nr": "number", "num": "number", "#": "number", "cnt": "count",
+    "yrly": "yearly", "mthly": "monthly", "wkly": "weekly", "qtrly": "quarterly",
+    "yoy": "year over year", "qoq": "quarter over quarter", "mom": "month over month",
+    "wow": "week over week", "ppl": "people", "btw": "", "pct": "percent", "vs.": "vs",
+    "v.": "vs", "v/s": "vs", "w/o": "without", "w/": "with", "&amp;": "&",
+}
+_WORD = re.compile(r"[a-z][a-z'./]*[a-z/.]|[a-z]|#")
+# "+" between words joins them ("apparel + beauty"); after a number it is "or more" ("5+")
+_PLUS = re.compile(r"(?<=[a-z])\s*\+\s*(?=[a-z])")
+_AT = re.compile(r"(?<![\w.])@(?![\w.])|(?<=\s)@(?=\$|\d)")
+
+
+def expand_casual(text: str) -> str:
+    """Lower-case text with casual forms written out ("hw many" -> "how many")."""
+    def repl(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word in CASUAL:
+            return CASUAL[word]
+        bare = word.rstrip(".")
+        if bare in CASUAL and bare != word:
+            return CASUAL[bare] + word[len(bare):].replace(".", " ")
+        return word
+
+    return _WORD.sub(repl, text)
+
+
+def normalize(question: str) -> str:
+    """The question in lower case, shorthand and casual forms written out."""
+    text = question.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = text.replace("\u2013", "-").replace("\u2014", " - ")
+    text = _AT.sub(" at ", text)
+    text = _PLUS.sub(" and ", text)
+    return expand_casual(text)
