@@ -109,6 +109,8 @@ class Metric:
     filter_label: str = ""
     format: str = "number"  # currency | integer | percent | decimal | number
     additive: bool = False
+    # a current amount (MRR, a balance), not a flow: never summed over time (drafts mark it for review)
+    state: bool = False
 
     @property
     def tables(self) -> set[str]:
@@ -128,10 +130,16 @@ class Dimension:
     # the sense meant when a word or a value it shares with other dimensions is not qualified
     # ("region" is the customer's region); `prefer_for_values` is the older spelling
     default: bool = False
+    # ... or only when one of these tables is measured: "status" is the invoice's for invoices
+    default_for: list[str] = field(default_factory=list)
     value_synonyms: dict[str, str] = field(default_factory=dict)  # "usa" -> "United States"
     # the entity's key when ``column`` is its (not unique) name: rows are grouped by the key and
     # shown with it, so two customers called "Globex BV" stay two rows
     key: ColumnRef | None = None
+
+    def is_default(self, measured: set[str]) -> bool:
+        """Whether this is the sense meant, unqualified, when ``measured`` tables are measured."""
+        return self.default or bool(measured & set(self.default_for))
 
     @property
     def key_alias(self) -> str | None:
@@ -251,7 +259,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             synonyms=[str(s) for s in spec.get("synonyms") or []], filter_sql=filt,
             filter_expression=parse_snippet(filt, ctx) if filt else None,
             filter_label=spec.get("filter_label", ""), format=spec.get("format", "number"),
-            additive=bool(spec.get("additive", False)),
+            additive=bool(spec.get("additive", False)), state=bool(spec.get("state", False)),
         )
         if not metric.roots:
             raise ModelError(f"{ctx}: needs at least one root table")
@@ -263,7 +271,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
             column=ColumnRef.parse(spec["column"], ctx),
             synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
-            default=bool(spec.get("default", spec.get("prefer_for_values", False))),
+            default=_default(spec) is True, default_for=d if isinstance(d := _default(spec), list) else [],
             value_synonyms={str(k): str(v) for k, v in (spec.get("value_synonyms") or {}).items()},
             key=ColumnRef.parse(spec["key"], ctx) if spec.get("key") else None,
         )
@@ -273,6 +281,12 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
                           metrics, dimensions, entities)
     _validate(model, where)
     return model
+
+
+def _default(spec: dict[str, Any]) -> bool | list[str]:
+    """``default: true`` (always the default sense), or a list of the tables it is the default for."""
+    value = spec.get("default", spec.get("prefer_for_values", False))
+    return [str(t) for t in value] if isinstance(value, list) else bool(value)
 
 
 def _entity(name: str, spec: dict[str, Any], ctx: str) -> Entity:
@@ -310,6 +324,9 @@ def _validate(model: SemanticModel, where: str) -> None:
     for dim in model.dimensions.values():
         if dim.column.table not in known:
             raise ModelError(f"{where}: dimension {dim.name} uses unknown table {dim.column.table}")
+        if set(dim.default_for) - known:
+            raise ModelError(f"{where}: dimension {dim.name} is the default for unknown tables "
+                             f"{sorted(set(dim.default_for) - known)}")
         if dim.key is not None and dim.key.table != dim.column.table:
             raise ModelError(f"{where}: dimension {dim.name}: key {dim.key} must be a column of "
                              f"{dim.column.table}, the table of its name column")

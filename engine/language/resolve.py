@@ -133,15 +133,15 @@ class Resolver:
                     [self.model.dimensions[d].label for d in self.reachable_dims(
                         list(self.model.dimensions), tables, roots)])
             if len(reachable) > 1:
-                reachable = [self._default_sense(m, reachable)]
+                reachable = [self._default_sense(m, reachable, tables)]
             out.append((reachable[0], explicit))
         return out
 
-    def _default_sense(self, m: Mention, dims: list[str]) -> str:
-        """The model's default among several senses of one word, with the others offered as
-        one-click alternatives; without a single default, the question is asked."""
+    def _default_sense(self, m: Mention, dims: list[str], measured: set[str]) -> str:
+        """The model's default among several senses of one word (for the measured tables), with
+        the others offered as one-click alternatives; without a single default, it is asked."""
         labels = {d: self.model.dimensions[d].label for d in dims}
-        defaults = [d for d in dims if self.model.dimensions[d].default]
+        defaults = [d for d in dims if self.model.dimensions[d].is_default(measured)]
         rewrites = {labels[d]: self.rewrite(m, labels[d].lower()) for d in dims}
         if len(defaults) != 1:
             options = list(labels.values())
@@ -197,7 +197,7 @@ class Resolver:
             if len(dims) > 1:
                 dims = self._qualified(m, dims, all_mentions or mentions) or dims
             if len(dims) > 1:
-                preferred = [d for d in dims if self.model.dimensions[d].default]
+                preferred = [d for d in dims if self.model.dimensions[d].is_default(tables)]
                 if len(preferred) != 1:
                     options = [f"{self.model.dimensions[d].label} {self.value_of(values, d)}"
                                for d in dims]
