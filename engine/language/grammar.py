@@ -57,6 +57,8 @@ _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")
 _UPPER = re.compile(r"\b[A-Z]{2,}\b")
+# "year over year", "qoq" (written out): a change against the previous period of that grain
+_OVER = re.compile(r"\b(day|week|month|quarter|year)\s+(?:over|on|vs)\s+(?:the\s+)?(?:previous\s+|prior\s+)?\1\b")
 # "break it down by", "split by": a breakdown follows
 _BREAKDOWN = re.compile(r"\b(?:break|broken|breaking)\s+(?:it\s+|that\s+|this\s+|them\s+|these\s+)?down\b|"
                         r"\bsplit(?:ting)?\b|\bbreak\s*downs?\b|\bgrouped\b|\bgroup(?=\s+by)\b")
@@ -82,6 +84,11 @@ class Parsed:
     growth: bool = False  # "growth", "change": against the previous period
 
     @property
+    def counted(self) -> bool:
+        """Ranked by how many rows there are ("the most common reason")."""
+        return self.ranking.counted
+
+    @property
     def source(self) -> str:
         """The normalised question (casual forms expanded, spelling fixed)."""
         return self.reading.source
@@ -104,10 +111,27 @@ class Grammar:
         self.speller = SpellingCorrector(known, vocab_words | GRAMMAR_WORDS, single, abbreviations)
         # word -> the metrics and dimensions whose phrases contain it ("support" in "support channel")
         self.concepts: dict[str, set[str]] = {}
+        # table -> the words naming its rows: its entity's and its count's phrases ("support tickets")
+        self.row_words: dict[str, set[str]] = {}
         for key, senses in vocab.senses.items():
             for word in key:
                 self.concepts.setdefault(word, set()).update(
                     s.name for s in senses if s.kind in ("metric", "dimension"))
+            for sense in senses:
+                counts = sense.kind == "metric" and isinstance(model.metrics[sense.name].expression, exp.Count)
+                table = self._table(sense) if counts or sense.kind == "entity" else None
+                if table:
+                    self.row_words.setdefault(table, set()).update(key)
+
+    def _table(self, sense) -> str | None:  # noqa: ANN001
+        if sense.kind == "metric":
+            metric = self.model.metrics[sense.name]
+            return metric.roots[0] if len(metric.tables) == 1 else None
+        if sense.kind in ("dimension", "value"):
+            return self.model.dimensions[sense.name].column.table
+        if sense.kind == "entity":
+            return self.model.entities[sense.name].table
+        return None
 
     def read(self, question: str, as_of: dt.date) -> Parsed:
         upper = {w.lower() for w in _UPPER.findall(question)}
@@ -126,19 +150,20 @@ class Grammar:
         growth = _GROWTH.search(reading.text)
         if growth:  # "revenue growth by month": change against the previous period
             reading.claim(growth.start(), growth.end(), "growth")
+        growth = growth or _OVER.search(reading.text)
         time = parse_time(reading.text, as_of)
         reading.take("time", time.text)
         counting = _COUNTING.search(reading.text)
         if counting:
             reading.claim(counting.start(), counting.end(), "count")
-        recency, rest = find_recency(reading.text)
+        recency, rest = find_recency(reading.text, self.vocab, reading.source)
         reading.take("recency", rest)
         listing_verb = bool(_LIST_VERB.search(reading.text))
         for pattern, role in ((_BREAKDOWN, "breakdown"), (_COMPARISON, "comparison")):
             for m in pattern.finditer(reading.text):
                 reading.claim(m.start(), m.end(), role)
         before_ranking = reading.text
-        ranking, rest = find_ranking(reading.text, self.vocab)
+        ranking, rest = find_ranking(reading.text, self.vocab, reading.source)
         reading.take("ranking", rest)
         mentions, _ = scan(reading.text, self.vocab, upper)
         superlatives = self._superlative_measures(before_ranking, rest)
@@ -165,11 +190,13 @@ class Grammar:
         """Claim the words left as negators, "average", restated concepts or filler; report the
         others. Returns whether "average" was said outside a metric's own name."""
         mentioned = {s.name for m in mentions for s in m.senses}
+        tables = {t for m in mentions for s in m.senses for t in [self._table(s)] if t}
+        row_words = set().union(*(self.row_words.get(t, set()) for t in tables))
         kinds = {s.kind for m in mentions for s in m.senses}
         source_tokens = tokenize(reading.source)
         raw = [reading.source[s:e] for _, s, e in source_tokens]
         context = FillerContext(
-            named_anything=bool(kinds),
+            named_anything=bool(kinds) or "how much" in reading.source,
             named_duration=any(self.model.metrics[s.name].format == "decimal" and "time" in
                                self.model.metrics[s.name].label.lower()
                                for m in mentions for s in m.senses if s.kind == "metric"),
@@ -186,8 +213,9 @@ class Grammar:
             elif word_raw in AVERAGE_WORDS:
                 averaged = True
                 reading.claim(start, end, "average")
-            elif self.concepts.get(word, set()) & mentioned:
-                # a word that restates a concept already named ("csat for phone support")
+            elif self.concepts.get(word, set()) & mentioned or word in row_words:
+                # a word that restates a concept already named ("csat for phone support"), or
+                # names the rows of what is named ("the most common reason for contacting support")
                 reading.claim(start, end, "restates")
             else:
                 role = filler_role(raw, i, context) or (filler_role([word], 0, context)

@@ -20,7 +20,16 @@ CASUAL = {
     "yoy": "year over year", "qoq": "quarter over quarter", "mom": "month over month",
     "wow": "week over week", "ppl": "people", "btw": "", "pct": "percent", "vs.": "vs",
     "v.": "vs", "v/s": "vs", "w/o": "without", "w/": "with", "&amp;": "&",
+    "rn": "right now", "atm": "at the moment", "asap": "", "fyi": "", "imo": "",
 }
+# contractions written out: "weren't cancelled" is a negation the grammar must see
+_NOT = {"don't": "do not", "doesn't": "does not", "didn't": "did not", "isn't": "is not",
+        "aren't": "are not", "wasn't": "was not", "weren't": "were not", "won't": "will not",
+        "haven't": "have not", "hasn't": "has not", "hadn't": "had not", "can't": "can not",
+        "cannot": "can not", "couldn't": "could not", "wouldn't": "would not", "shouldn't": "should not",
+        "dont": "do not", "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not",
+        "wasnt": "was not", "werent": "were not"}
+CASUAL.update(_NOT)
 _WORD = re.compile(r"[a-z][a-z'./]*[a-z/.]|[a-z]|#")
 # "+" between words joins them ("apparel + beauty"); after a number it is "or more" ("5+")
 _PLUS = re.compile(r"(?<=[a-z])\s*\+\s*(?=[a-z])")

@@ -23,13 +23,13 @@ from engine.language.listing import listing, listing_entity, values_listing
 from engine.language.reading import Reading
 from engine.language.refusal import check_not_mutating
 from engine.language.resolve import Resolver
-from engine.language.timeparse import period_start, shift
+from engine.language.timeparse import TimeParse, previous_period, shift, shifted
 from engine.language.vocabulary import Vocabulary, build_vocabulary
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery, ValueFilter
 
 _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
-_HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
+_HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve|accept|support|take|stock)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 
 
@@ -65,7 +65,7 @@ class Understanding:
         check_not_mutating(question)
         parsed = self.grammar.read(question, as_of)
         resolver = Resolver(self.model, self.vocab, parsed.reading)
-        query = self._query(parsed, resolver, previous)
+        query = self._query(parsed, resolver, previous, as_of)
         reading = parsed.reading
         for c in reading.corrections:
             if c.kind == "spelling":
@@ -74,7 +74,8 @@ class Understanding:
         return Interpretation(query, reading)
 
     # -- the query ----------------------------------------------------------------------------
-    def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None) -> SemanticQuery:
+    def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None,
+               as_of: dt.date) -> SemanticQuery:
         follow_cue = previous is not None and is_follow_up(parsed)
         entity = listing_entity(self.model, resolver, parsed)
         if entity is None and previous is not None and previous.entity and not any(
@@ -90,16 +91,19 @@ class Understanding:
             if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
                 m.senses = [s for s in m.senses if s.kind == "metric"]  # "more than 80 employees"
         mentions = [m for m in parsed.mentions if m.senses]
-        time = parsed.time
+        time = self._time(parsed.time, previous)
         ranking = parsed.ranking
-        metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end)
+        metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end,
+                                   bool(parsed.conditions))
         follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
                 metrics = list(previous.metrics) if previous.metrics else []
-            elif (ranking.ranked or parsed.how_much) and self.default_metric:
+            elif (ranking.ranked or parsed.how_much) and self.default_metric and \
+                    not parsed.counted and resolver.reaches(self.default_metric, mentions):
                 metrics = [self.default_metric]
-            elif parsed.counting:  # "how many contractors": count the rows the values describe
+            elif parsed.counting or ranking.ranked:
+                # "how many contractors", "top ticket topics": count the rows the words name
                 metrics = resolver.count_metric(mentions)
             if not metrics and not ranking.ranked and (parsed.listing_verb or _HAVE.search(parsed.source)):
                 values_query = values_listing(self.model, resolver, mentions)
@@ -139,14 +143,20 @@ class Understanding:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
         grain = time.grain
         time_range = time.range
+        order = cast(Literal["asc", "desc"] | None, ranking.order)
+        if parsed.growth and ranking.ranked and group_by and not grain and not time.compare:
+            # "which category grew fastest": ranked by the change on the period before
+            if ranking.word in ("fastest", "quickest"):
+                order = "desc"
+            current = time_range or DateRange(shift(as_of, "year", -1) + dt.timedelta(days=1), as_of, "past year")
+            compare = [previous_period(current), current]
+            query = SemanticQuery(metrics=metrics[:1], dimensions=group_by, filters=filters,
+                                  time_range=DateRange(compare[0].start, current.end, "compared periods"),
+                                  order=order, limit=ranking.limit, compare=compare, growth=True)
+            resolver.check_combinable(query)
+            return query
         if parsed.growth and not grain and not time.compare:
             grain = "year" if time_range is None or (time_range.end - time_range.start).days > 400 else "month"
-        if parsed.growth and grain and time_range is not None and \
-                period_start(time_range.start, grain) == period_start(time_range.end, grain):
-            # "did orders increase last month": one period needs the one before it to compare with
-            time_range = DateRange(shift(period_start(time_range.start, grain), grain, -1), time_range.end,
-                                   time_range.label)
-        order = cast(Literal["asc", "desc"] | None, ranking.order)
         if follow_up and previous is not None and previous.entity is None:
             update = SemanticQuery(metrics=metrics if metrics != previous.metrics else [],
                                    dimensions=group_by, filters=filters, time_range=time.range,
@@ -168,6 +178,19 @@ class Understanding:
         resolver.check_combinable(query)
         return query
 
+    @staticmethod
+    def _time(time: TimeParse, previous: SemanticQuery | None) -> TimeParse:
+        """"vs the year before" without a period of its own compares the thread's period."""
+        if not time.shift_unit or time.range is not None:
+            return time
+        base = previous.time_range if previous is not None and not previous.compare else None
+        if base is None:
+            raise NeedsClarification("Compared with the period before which period? Name it, e.g. "
+                                     "\"revenue last month vs the month before\".")
+        compare = [shifted(base, time.shift_unit), base]
+        return TimeParse(DateRange(compare[0].start, base.end, "compared periods"), time.grain, time.text,
+                         compare)
+
     def _share_of(self, metrics: list[str], filters: list[ValueFilter],
                   group_by: list[str]) -> tuple[list[ValueFilter], list[str], list[str]]:
         """A share question groups by the dimension of the value it names (its share of the
@@ -176,12 +199,12 @@ class Understanding:
         if not metric.additive:
             raise NeedsClarification(f"{metric.label} is not a total, so its shares don't add up. "
                                      f"Ask for {metric.label.lower()} by a breakdown instead.")
-        named = [f for f in filters if not f.negate and f.dimension not in group_by]
-        if named:
-            focus = named[-1]
-            return [f for f in filters if f is not focus], [focus.dimension, *group_by], list(focus.values)
-        if group_by:
+        if group_by:  # "share of Beauty revenue by brand": each brand's part of Beauty's revenue
             return filters, group_by, []
+        named = [f for f in filters if not f.negate]
+        if named:  # "what share of revenue comes from online": online's part of all revenue
+            focus = named[-1]
+            return [f for f in filters if f is not focus], [focus.dimension], list(focus.values)
         raise NeedsClarification(f"Share of {metric.label.lower()} by what? Name a breakdown or a value, "
                                  f"e.g. \"share of {metric.label.lower()} by channel\".",
                                  [d.label for d in self.model.dimensions.values()][:6])
