@@ -98,7 +98,7 @@ class Compiler:
         """Metrics by the query's dimensions (and by ``keys``, columns grouped but not named)."""
         model = self.model
         original, query = query, derived_sql.growth_lead_in(query)
-        metrics = derived_sql.scoped_metrics(query, [model.metrics[m] for m in query.metrics])
+        metrics = derived_sql.scoped_metrics(query, [model.metrics[m] for m in query.metrics], model)
         time_col = metrics[0].time
         if time_col is None and (query.grain or query.time_range or query.compare):
             raise NeedsClarification(f"{metrics[0].label} has no date; ask without a time period.")

@@ -37,7 +37,9 @@ def ratio_column(query: SemanticQuery) -> str:
 
 
 def percentile_column(query: SemanticQuery, name: str) -> str:
-    assert query.percentile is not None
+    """The column of a statistic: "median_order_value", "p90_price", "average_items"."""
+    if query.percentile is None:
+        return "average_" + name
     return "median_" + name if query.percentile == 0.5 else f"p{round(query.percentile * 100)}_{name}"
 
 
@@ -46,17 +48,21 @@ def _div(num: exp.Expression, den: exp.Expression) -> exp.Expression:
 
 
 # -- hooks the compiler calls -------------------------------------------------------------------
-def scoped_metrics(query: SemanticQuery, metrics: list[Metric]) -> list[Metric]:
+def scoped_metrics(query: SemanticQuery, metrics: list[Metric], model: SemanticModel) -> list[Metric]:
     """The metrics as this query computes them: a ratio's denominator within the numerator's
     filter (when it has none), an average replaced by the percentile asked for."""
-    if query.ratio:
-        num, den = query.ratio
-        by_name = {m.name: m for m in metrics}
-        top, bottom = by_name[num], by_name[den]
-        if bottom.filter_expression is None and top.filter_expression is not None:
-            by_name[den] = replace(bottom, filter_sql=top.filter_sql, filter_expression=top.filter_expression,
-                                   filter_label=top.filter_label)
-        metrics = [by_name[m.name] for m in metrics]
+    scope = query.scope
+    if query.ratio and not scope:
+        num, den = (model.metrics[m] for m in query.ratio)
+        # "items per order": orders counted within units' completed orders; but "returns to
+        # orders" (the same count, filtered) is a rate of all orders
+        scope = num.name if num.expression != den.expression else None
+    if scope:
+        within = model.metrics.get(scope)
+        if within is not None and within.filter_expression is not None:
+            metrics = [replace(m, filter_sql=within.filter_sql, filter_expression=within.filter_expression,
+                               filter_label=within.filter_label) if m.filter_expression is None else m
+                       for m in metrics]
     if query.percentile is not None and not query.of_measure:
         metrics = [replace(m, expression=_percentile_of(m, query.percentile)) for m in metrics]
     return metrics
@@ -78,9 +84,10 @@ def add_columns(select: exp.Select, query: SemanticQuery, aggregates: dict[str, 
 
 
 def ratio_order(query: SemanticQuery) -> list[exp.Ordered] | None:
-    if not query.ratio or not query.order:
+    """A ratio by a breakdown is ranked by the ratio (highest first unless asked otherwise)."""
+    if not query.ratio or not (query.order or query.dimensions):
         return None
-    return [exp.Ordered(this=exp.column(ratio_column(query)), desc=query.order == "desc")]
+    return [exp.Ordered(this=exp.column(ratio_column(query)), desc=query.order != "asc")]
 
 
 def growth_lead_in(query: SemanticQuery) -> SemanticQuery:
@@ -151,13 +158,30 @@ def _count_of(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
 
     model = compiler.model
     entity = model.entities[query.count_of or ""]
-    inner_query = replace(query, count_of=None, dimensions=[], order=None, limit=None)
+    # with a share ("% of buyers who bought more than once") every key is kept, and the
+    # condition picks those counted in the numerator
+    inner_query = replace(query, count_of=None, order=None, limit=None, share=False, growth=False,
+                          conditions=[] if query.share else query.conditions)
     inner = compiler.compile_grouped(inner_query, [entity.key])
     inner.expression.set("limit", None)
     inner.expression.set("order", None)
     listed = exp.Subquery(this=inner.expression, alias=exp.TableAlias(this=exp.to_identifier("counted")))
-    outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(listed)
-    return CompiledQuery(outer.limit(1, copy=False), query, inner.root)
+    by = [exp.column(d, table="counted") for d in ([query.grain] if query.grain else []) + query.dimensions]
+    counted: exp.Expression = exp.Count(this=exp.Star())
+    columns = [exp.alias_(counted, count_column(entity))]
+    if query.share:
+        from engine.compiler import SHARE_COLUMN, _condition
+
+        meets = exp.and_(*[_condition(exp.column(c.target, table="counted"), c) for c in query.conditions])
+        counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=meets))
+        columns = [exp.alias_(counted, count_column(entity)),
+                   exp.alias_(exp.Count(this=exp.Star()), f"all_{count_column(entity)}"),
+                   exp.alias_(_div(counted.copy(), exp.Count(this=exp.Star())), SHARE_COLUMN)]
+    outer = exp.select(*by, *columns).from_(listed)
+    if by:
+        outer = outer.group_by(*[b.copy() for b in by], copy=False)
+        outer = outer.order_by(*[exp.Ordered(this=b.copy()) for b in by], copy=False)
+    return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, inner.root)
 
 
 def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
@@ -181,6 +205,9 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
                          copy=False)
     inner = inner.select(exp.alias_(measure.expression.copy(), "value"), copy=False)
     conditions = [compiler._filter(f) for f in query.filters]
+    defining = defining_metric(model, query)
+    if defining is not None and defining.filter_expression is not None:
+        conditions.append(defining.filter_expression.copy())  # the rows the data team counts
     if query.time_range is not None:
         if entity.time is None:
             raise NeedsClarification(f"{entity.label}s have no date; ask without a time period.")
@@ -190,9 +217,10 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
         inner = inner.where(exp.and_(*conditions), copy=False)
     if measure.aggregated:
         inner = inner.group_by(*[g.copy() for g in group], copy=False)
-    assert query.percentile is not None
     rows = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("per_row")))
-    value = exp.ApproxQuantile(this=exp.column("value", table="per_row"), quantile=exp.Literal.number(query.percentile))
+    per_row = exp.column("value", table="per_row")
+    value = exp.Avg(this=per_row) if query.percentile is None else \
+        exp.ApproxQuantile(this=per_row, quantile=exp.Literal.number(query.percentile))
     outer = exp.select(*[exp.column(d, table="per_row") for d in query.dimensions],
                        exp.alias_(value, percentile_column(query, measure_name))).from_(rows)
     if query.dimensions:
@@ -200,6 +228,20 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
         outer = outer.order_by(exp.Ordered(this=exp.column(percentile_column(query, measure_name)),
                                            desc=query.order != "asc"), copy=False)
     return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, root)
+
+
+def defining_metric(model: SemanticModel, query: SemanticQuery) -> Metric | None:
+    """The model metric that sums the same thing as the measure ("items" of an order and "units
+    sold" are both the sum of quantities): its filter says which rows count (completed orders)."""
+    if not query.of_measure:
+        return None
+    entity_name, measure_name = query.of_measure.split(".")
+    entity = model.entities[entity_name]
+    measure = entity.measures[measure_name]
+    for metric in model.metrics.values():
+        if metric.expression == measure.expression and entity.from_table in metric.roots:
+            return metric
+    return None
 
 
 def _growth_ranking(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
@@ -265,7 +307,7 @@ def labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         metric = model.metrics[query.metrics[0]]
         out[metric.name + PREVIOUS_SUFFIX] = f"{metric.label} (previous period)"
         out["change_vs_previous"] = "Change vs previous period"
-    if query.percentile is not None:
+    if query.percentile is not None or query.of_measure:
         what = _percentile_word(query.percentile)
         if query.of_measure:
             entity, measure = query.of_measure.split(".")
@@ -275,6 +317,7 @@ def labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
                 out[name] = f"{what} {model.metrics[name].label.lower()}"
     if query.count_of:
         out[f"{query.count_of}_count"] = f"{model.entities[query.count_of].label}s"
+        out[f"all_{query.count_of}_count"] = f"All {model.entities[query.count_of].label.lower()}s"
     return out
 
 
@@ -288,13 +331,17 @@ def formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         out["change_vs_previous"] = "percent"
     if query.of_measure:
         entity, measure = query.of_measure.split(".")
-        out[percentile_column(query, measure)] = model.entities[entity].measures[measure].format
+        fmt = model.entities[entity].measures[measure].format
+        out[percentile_column(query, measure)] = "decimal" if query.percentile is None and fmt == "integer" else fmt
     if query.count_of:
         out[f"{query.count_of}_count"] = "integer"
+        out[f"all_{query.count_of}_count"] = "integer"
     return out
 
 
-def _percentile_word(p: float) -> str:
+def _percentile_word(p: float | None) -> str:
+    if p is None:
+        return "Average"
     if p == 0.5:
         return "Median"
     n = round(p * 100)
@@ -302,9 +349,15 @@ def _percentile_word(p: float) -> str:
     return f"{n}{suffix} percentile of"
 
 
+def is_rate(query: SemanticQuery, model: SemanticModel) -> bool:
+    """"returns to orders": the same count, one of them filtered, is a rate."""
+    num, den = (model.metrics[m] for m in query.ratio)
+    return num.expression == den.expression
+
+
 def ratio_format(query: SemanticQuery, model: SemanticModel) -> str:
     num = model.metrics[query.ratio[0]]
-    if query.ratio_kind == "percent":
+    if query.ratio_kind == "percent" or is_rate(query, model):
         return "percent"
     return "currency" if num.format == "currency" else "decimal"
 

@@ -108,7 +108,7 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     """E.g. "Revenue (completed orders) by customer region, 1 Jan 2024 - 31 Dec 2024"."""
     if query.entity:
         return _describe_listing(query, model)
-    if not query.metrics:  # the values of a dimension
+    if not query.metrics and not query.of_measure:  # the values of a dimension
         text = " and ".join(model.dimensions[d].label for d in query.dimensions) + " values"
         return text + "".join(", " + _describe_filter(f.dimension, f.values, f.negate, model)
                               for f in query.filters)
@@ -195,7 +195,7 @@ def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -
     head = describe_query(query, model)
     if query.entity:
         return _summarize_listing(query, model, table, head)
-    if not query.metrics:
+    if not query.metrics and not query.of_measure:
         shown = ", ".join(str(r[0]) for r in table.rows[:8]) + (", ..." if table.row_count > 8 else "")
         return f"{head}: {table.row_count} ({shown})." if table.rows else f"{head}: none."
     if table.row_count == 0:

@@ -51,6 +51,7 @@ class SemanticQuery:
     percentile: float | None = None  # 0.5 = the median
     of_measure: str | None = None  # "entity.measure" the percentile is of ("order.order_value")
     count_of: str | None = None  # entity whose keys meeting the conditions are counted
+    scope: str | None = None  # a metric whose filter the other metrics are computed within
     # what the summary must say about how the question was read: corrections and assumptions
     notes: list[str] = field(default_factory=list)
     # one-click alternatives to an assumption: option -> the question rewritten with it
@@ -77,7 +78,7 @@ class SemanticQuery:
             growth=bool(data.get("growth")), notes=list(data.get("notes") or []),
             ratio=list(data.get("ratio") or []), ratio_kind=data.get("ratio_kind") or "per",
             percentile=data.get("percentile"), of_measure=data.get("of_measure"),
-            count_of=data.get("count_of"),
+            count_of=data.get("count_of"), scope=data.get("scope"),
             alternatives=dict(data.get("alternatives") or {}),
         )
 

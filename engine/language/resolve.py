@@ -136,7 +136,11 @@ class Resolver:
             if not dim_senses:
                 continue
             explicit = bool(set(m.prefix) & BY_WORDS)
-            if not explicit and self.noun_after_value(m, mentions):
+            # "the top 5 enterprise accounts": in a ranking without another breakdown, the noun
+            # after a value is what is ranked; elsewhere it only names the value's rows
+            ranked_noun = ranked and not any(o is not m and "dimension" in o.kinds() and "value" not in o.kinds()
+                                             for o in mentions)
+            if not explicit and not ranked_noun and self.noun_after_value(m, mentions):
                 m.senses = []  # "enterprise customers", "home and kitchen products": the value's noun
                 continue
             if value_senses and not explicit and not ranked:
@@ -217,6 +221,7 @@ class Resolver:
                 raise NeedsClarification(
                     f"{what} can't be filtered by {where} \"{values[0].value}\". "
                     f"Try another filter or {verb}.")
+            dims = self._of_noun(m, values, dims, all_mentions or mentions)
             if len(dims) > 1:
                 dims = self._qualified(m, dims, all_mentions or mentions) or dims
             if len(dims) > 1:
@@ -238,6 +243,32 @@ class Resolver:
             if value not in bucket:
                 bucket.append(value)
         return [ValueFilter(dim, vals, neg) for (dim, neg), vals in grouped.items()]
+
+    def _of_noun(self, m: Mention, values: list[Sense], dims: list[str], mentions: list[Mention]) -> list[str]:
+        """"EMEA stores", "berlin customers": a value right before a noun describes the noun's
+        rows, so it is the value's dimension those rows have (the store's region); a value the
+        noun's rows cannot have is asked about, never applied to something else."""
+        noun = next((o for o in mentions if o is not m and o.chars[0] >= m.chars[1]
+                     and not self.reading.source[m.chars[1]:o.chars[0]].strip()), None)
+        if noun is None:
+            return dims
+        nouns = [s for s in noun.original if s.kind in ("entity", "dimension")]
+        tables = {t for s in nouns for t in [self.table_of(s)] if t}
+        if not tables or any(s.kind == "value" for s in m.original if s.name in
+                             {n.name for n in nouns}):
+            return dims
+        own = [d for d in dims if any(self.model.join_path(t, self.model.dimensions[d].column.table) is not None
+                                      for t in tables)]
+        if own:
+            return own
+        noun_label = nouns[0]
+        what = (self.model.entities[noun_label.name].label if noun_label.kind == "entity"
+                else self.model.dimensions[noun_label.name].label)
+        labels = " or ".join(self.model.dimensions[d].label.lower() for d in dims)
+        value = self.value_of(values, dims[0])
+        raise NeedsClarification(f"{what}s don't have a {labels}, so I can't read \"{value} "
+                                 f"{self.reading.source[noun.chars[0]:noun.chars[1]]}\". Did you mean "
+                                 f"{labels} {value}?", [f"{self.model.dimensions[d].label} {value}" for d in dims])
 
     def _qualified(self, m: Mention, dims: list[str], mentions: list[Mention]) -> list[str]:
         """"stores in Germany": a value after "<noun> in" qualifies that noun, so the value's

@@ -17,6 +17,7 @@ from typing import Literal, cast
 
 from engine.domain import DateRange
 from engine.errors import NeedsClarification
+from engine.language.derivation import Derivation
 from engine.language.followup import is_follow_up, refine
 from engine.language.grammar import Grammar, Parsed
 from engine.language.listing import listing, listing_entity, values_listing
@@ -29,6 +30,9 @@ from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery, ValueFilter
 
 _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
+# "how did Voltix do", "how is EMEA performing": the default measure of what is named
+_PERFORMANCE = re.compile(r"\bhow\s+(?:did|does|do|is|are|was|were|has|have)\b.*\b(?:do|doing|did|done|"
+                          r"perform|performs|performing|performed|go|going|went)\b|\bperformance\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve|accept|support|take|stock)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 
@@ -77,6 +81,13 @@ class Understanding:
     def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None,
                as_of: dt.date) -> SemanticQuery:
         follow_cue = previous is not None and is_follow_up(parsed)
+        derivation = Derivation(self.model, resolver, parsed, self.default_metric)
+        special = derivation.count_over() or derivation.statistic_of_measure()
+        if special is not None:
+            derivation.check_used()
+            if special.metrics:
+                resolver.check_combinable(special)
+            return special
         entity = listing_entity(self.model, resolver, parsed)
         if entity is None and previous is not None and previous.entity and not any(
                 "metric" in m.kinds() for m in parsed.mentions):
@@ -86,6 +97,8 @@ class Understanding:
             if previous is not None and previous.entity == entity and follow_cue:
                 return refine(previous, query, parsed)
             return query
+        ratio = derivation.ratio(parsed.mentions)
+        events = derivation.events_breakdown(parsed.mentions)
         for m in parsed.mentions:
             m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
             if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
@@ -95,11 +108,14 @@ class Understanding:
         ranking = parsed.ranking
         metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end,
                                    bool(parsed.conditions))
+        if events is not None:  # "customers who ordered more than once": conditions on their orders
+            metrics = [events]
         follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
                 metrics = list(previous.metrics) if previous.metrics else []
-            elif (ranking.ranked or parsed.how_much) and self.default_metric and \
+            elif (ranking.ranked or parsed.how_much or (_PERFORMANCE.search(parsed.source) and any(
+                    "value" in m.kinds() for m in mentions))) and self.default_metric and \
                     not parsed.counted and resolver.reaches(self.default_metric, mentions):
                 metrics = [self.default_metric]
             elif parsed.counting or ranking.ranked:
@@ -115,8 +131,11 @@ class Understanding:
                     [m.label for m in self.model.metrics.values()],
                     {m.label: f"{parsed.source.strip()} {m.label.lower()}"
                      for m in self.model.metrics.values()}, uncertain=True)
+        if ratio is not None:
+            metrics = list(dict.fromkeys([ratio.numerator, ratio.denominator,
+                                          *[m for m in metrics if m not in (ratio.numerator, ratio.denominator)]]))
         summed = [self.model.metrics[m].label.lower() for m in metrics if self.model.metrics[m].additive]
-        if parsed.averaged and summed:
+        if parsed.averaged and summed and ratio is None:
             averages = [m.label for m in self.model.metrics.values()
                         if not m.additive and m.format != "integer"]
             raise NeedsClarification(
@@ -138,6 +157,9 @@ class Understanding:
                 if len(f.values) > 1 and not f.negate and f.dimension not in group_by:
                     group_by.append(f.dimension)
         conditions = resolver.metric_conditions(parsed.conditions, mentions, metrics)
+        if events is not None:
+            conditions = [replace(c, target=events) if i in parsed.derived.times else c
+                          for i, c in enumerate(conditions)]
         highlight: list[str] = []
         if parsed.share:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
@@ -170,13 +192,29 @@ class Understanding:
             raise NeedsClarification(
                 "Ranked by what? Name what to rank, e.g. \"top 5 products by revenue\" or "
                 "\"which region has the highest revenue\".", self._dimension_list())
+        percentile = parsed.derived.percentile
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
                               time_range=time_range, grain=grain, order=order,
                               limit=ranking.limit, conditions=conditions, compare=time.compare,
                               share=parsed.share, highlight=highlight,
-                              growth=parsed.growth and not time.compare)
+                              growth=parsed.growth and not time.compare,
+                              ratio=[ratio.numerator, ratio.denominator] if ratio else [],
+                              ratio_kind=ratio.kind if ratio else "per",
+                              percentile=percentile)
+        if percentile is not None:
+            self._check_percentile(query)
+        derivation.check_used(percentile_applied=percentile is not None)
         resolver.check_combinable(query)
         return query
+
+    def _check_percentile(self, query: SemanticQuery) -> None:
+        from sqlglot import exp
+
+        for name in query.metrics:
+            metric = self.model.metrics[name]
+            if not isinstance(metric.expression, exp.Avg):
+                raise NeedsClarification(f"The median of {metric.label.lower()} per what? I can give the "
+                                         "median of a number each row has, e.g. \"median order value\".")
 
     @staticmethod
     def _time(time: TimeParse, previous: SemanticQuery | None) -> TimeParse:
