@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from engine import derived_sql
 from engine.errors import NeedsClarification
 from engine.domain import DateRange
 from engine.grouping import (dimension_columns, members_only, missing_last, outer_joins,
@@ -91,16 +92,24 @@ class Compiler:
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         if query.entity:
             return self._compile_listing(query)
-        if not query.metrics:
+        if not query.metrics and not query.of_measure:
             return self._compile_values(query)
+        if derived_sql.special(query):
+            return derived_sql.compile_special(self, query)
+        return self.compile_grouped(query)
+
+    def compile_grouped(self, query: SemanticQuery, keys: list[ColumnRef] | None = None) -> CompiledQuery:
+        """Metrics by the query's dimensions (and by ``keys``, columns grouped but not named)."""
         model = self.model
-        metrics = [model.metrics[m] for m in query.metrics]
+        original, query = query, derived_sql.growth_lead_in(query)
+        metrics = derived_sql.scoped_metrics(query, [model.metrics[m] for m in query.metrics], model)
         time_col = metrics[0].time
         if time_col is None and (query.grain or query.time_range or query.compare):
             raise NeedsClarification(f"{metrics[0].label} has no date; ask without a time period.")
         needed = set().union(*(m.tables for m in metrics))
         needed |= {model.dimensions[d].column.table for d in query.dimensions}
         needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
+        needed |= {k.table for k in keys or []}
         root = self._root(metrics, needed)
         joins = self._joins(root, needed)
 
@@ -123,6 +132,9 @@ class Compiler:
         for columns in dim_columns:
             select = select.select(*columns.selected, copy=False)
             group.extend(columns.grouped)
+        for key in keys or []:
+            select = select.select(exp.alias_(_col(key), f"{key.table}_{key.column}"), copy=False)
+            group.append(_col(key))
 
         filters = {m.filter_sql for m in metrics}
         shared_filter = metrics[0].filter_expression if len(filters) == 1 else None
@@ -133,6 +145,7 @@ class Compiler:
                 expression = _with_filter(expression, metric.filter_expression)
             aggregates[metric.name] = expression
             select = select.select(exp.alias_(expression.copy(), metric.name), copy=False)
+        select = derived_sql.add_columns(select, query, aggregates)
 
         conditions: list[exp.Expression] = []
         if shared_filter is not None:
@@ -170,7 +183,7 @@ class Compiler:
         if having:
             select = select.having(exp.and_(*having), copy=False)
 
-        order = self._order(query, metrics)
+        order = derived_sql.ratio_order(query) or self._order(query, metrics)
         if query.order and query.dimensions:  # a ranking ranks members; the unmatched group last
             order = [*missing_last(dim_columns), *order]
         if query.compare and not query.order:
@@ -179,7 +192,7 @@ class Compiler:
         if order:
             select = select.order_by(*order, copy=False)
         select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
-        return CompiledQuery(select, query, root)
+        return CompiledQuery(derived_sql.finish(self, select, original, query), original, root)
 
     def _compile_listing(self, query: SemanticQuery) -> CompiledQuery:
         """Rows of an entity: its columns, measures, filters, row conditions, sort and limit."""

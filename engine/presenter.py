@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from engine import derived_sql, derived_summary
 from engine.compiler import GROWTH_COLUMN, SHARE_COLUMN, count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
@@ -46,6 +47,7 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         labels[SHARE_COLUMN] = "Share of total"
     if query.growth:
         labels[GROWTH_COLUMN] = f"Change vs previous {query.grain or 'period'}"
+    labels.update(derived_sql.labels(query, model))
     return labels
 
 
@@ -86,6 +88,7 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
         formats[SHARE_COLUMN] = "percent"
     if query.growth:
         formats[GROWTH_COLUMN] = "percent"
+    formats.update(derived_sql.formats(query, model))
     return formats
 
 
@@ -130,7 +133,7 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     """E.g. "Revenue (completed orders) by customer region, 1 Jan 2024 - 31 Dec 2024"."""
     if query.entity:
         return _describe_listing(query, model)
-    if not query.metrics:  # the values of a dimension
+    if not query.metrics and not query.of_measure:  # the values of a dimension
         text = " and ".join(model.dimensions[d].label for d in query.dimensions) + " values"
         return text + "".join(", " + _describe_filter(f.dimension, f.values, f.negate, model)
                               for f in query.filters)
@@ -138,7 +141,7 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     for name in query.metrics:
         metric = model.metrics[name]
         parts.append(f"{metric.label} ({metric.filter_label})" if metric.filter_label else metric.label)
-    text = " and ".join(parts)
+    text = derived_summary.measure_text(query, model) or " and ".join(parts)
     by = [model.dimensions[d].label.lower() for d in query.dimensions]
     if query.grain:
         by.insert(0, query.grain)
@@ -146,16 +149,18 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         text += " by " + " and ".join(by)
     if query.share:
         text += ", share of total"
-    if query.growth:
+    if query.growth and query.compare:
+        text += f", change {derived_summary.compare_text(query)}"
+    elif query.growth:
         text += f", change vs previous {query.grain}"
     for f in query.filters:
         text += ", " + _describe_filter(f.dimension, f.values, f.negate, model)
     for c in query.conditions:
         metric = model.metrics[c.target]
         text += ", " + describe_condition(c, metric.label.lower(), metric.format)
-    if query.compare:
+    if query.compare and not query.growth:
         text += ", " + " vs ".join(range_label(r) for r in query.compare)
-    else:
+    elif not query.compare:
         text += f", {query.time_range.describe()}" if query.time_range else ", all time"
     if query.limit and query.order and (query.dimensions or query.grain):
         if query.limit > 1:  # one row: the sentence itself says "led with" or "was lowest"
@@ -217,11 +222,14 @@ def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -
     head = describe_query(query, model)
     if query.entity:
         return _summarize_listing(query, model, table, head)
-    if not query.metrics:
+    if not query.metrics and not query.of_measure:
         shown = ", ".join(str(r[0]) for r in table.rows[:8]) + (", ..." if table.row_count > 8 else "")
         return f"{head}: {table.row_count} ({shown})." if table.rows else f"{head}: none."
     if table.row_count == 0:
         return f"{head}: no data matched."
+    derived = derived_summary.summarize(query, model, table, head)
+    if derived is not None:
+        return derived
     if query.compare:
         return _summarize_compare(query, model, table, head)
     if query.share:

@@ -42,7 +42,7 @@ class Abbreviations:
         if token in self._cache:
             return self._cache[token]
         found = None
-        if 3 <= len(token) <= 6 and token.isalpha() and token not in self.known:
+        if 3 <= len(token) <= 8 and token.isalpha() and token not in self.known:
             found = self._expand(token)
             if found is None and token.endswith("s") and len(token) > 3:
                 stem = self._expand(token[:-1])

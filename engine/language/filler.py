@@ -13,6 +13,7 @@ from collections.abc import Callable
 FUNCTION_WORDS = frozenset("""
 a an the this that these those all any each every some both either such
 i me my mine we us our ours you your yours it its they them their theirs he she his her one there here
+people folks everyone anyone someone anybody somebody everybody much many
 who whom whose which what when where why how
 am is are was were be been being do does did done has have had having can could will would
 shall should may might must let get got
@@ -31,7 +32,7 @@ number numbers count counts amount amounts sum sums total totals overall value v
 figures data stat stats statistic statistics volume volumes breakdown performance result
 results metric metrics kpi kpis info information detail details overview summary level levels
 unique distinct different individual separate actual combined altogether together respectively
-currently ever really actually just only exactly approximately roughly about
+currently ever really actually just only exactly approximately roughly about right moment
 $ & usd dollar dollars
 """.split())
 # verbs of the events a measure counts: filler when a measure or an entity is named
@@ -42,7 +43,9 @@ coming went go goes gone happened happen happening opened created received raise
 filed logged signed joined registered enrolled onboarded hired paid pay paying spent spend
 spending used use uses using serve serves served offer offers offered carry carries carried
 stock stocks stocked exist exists existed available perform performs performed performing
-doing took take takes taking involve involving contain containing recorded booked
+doing took take takes taking involve involving contain containing recorded booked accept
+accepts accepted support supports supported own owns owned collect collected collecting
+contact contacts contacted contacting reach reached reaching
 """.split())
 FOLLOW_UP_WORDS = frozenset("instead now again also too then same well additionally plus".split())
 _PRONOUN_AFTER = frozenset("show give tell let get send bring find help".split())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -21,13 +21,14 @@ from engine.language.abbreviations import Abbreviations
 from engine.language.conditions import NumericCondition, find_conditions
 from engine.language.filler import (EVENT_VERBS, FOLLOW_UP_WORDS, FUNCTION_WORDS, MEASURE_WORDS,
                                     REQUEST_WORDS, FillerContext, filler_role)
+from engine.language.measures import DerivedWords, find_derived
 from engine.language.mentions import NEGATORS, Mention, scan
 from engine.language.ranking import Ranking, find_ranking, find_recency
 from engine.language.reading import Reading
 from engine.language.spelling import SpellingCorrector
 from engine.language.text import normalize
 from engine.language.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, TimeParse, parse_time
-from engine.language.vocabulary import Vocabulary, normalize_token, tokenize
+from engine.language.vocabulary import Sense, Vocabulary, normalize_token, tokenize
 from engine.semantic_model import SemanticModel
 
 AVERAGE_WORDS = {"average", "avg", "mean"}
@@ -57,11 +58,21 @@ _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")
 _UPPER = re.compile(r"\b[A-Z]{2,}\b")
+# "how long does it take to close ...": the duration metric named by its verb ("time to close")
+_HOW_LONG = re.compile(r"\bhow\s+(?:long|many\s+(?:hours|days|minutes))(?:\s+(?:does|do|did|will|would|is|are|was|on\s+average))*"
+                       r"(?:\s+(?:it|we|they|you|one|the\s+team|support|agents?))?(?:\s+(?:take|takes|took|taking|need|needs))?"
+                       r"(?:\s+(?:us|them|you))?(?:\s+(?:on\s+average|to|for))*\s+([a-z]+)")
+# "year over year", "qoq" (written out): a change against the previous period of that grain
+_OVER = re.compile(r"\b(day|week|month|quarter|year)\s+(?:over|on|vs)\s+(?:the\s+)?(?:previous\s+|prior\s+)?\1\b")
 # "break it down by", "split by": a breakdown follows
 _BREAKDOWN = re.compile(r"\b(?:break|broken|breaking)\s+(?:it\s+|that\s+|this\s+|them\s+|these\s+)?down\b|"
                         r"\bsplit(?:ting)?\b|\bbreak\s*downs?\b|\bgrouped\b|\bgroup(?=\s+by)\b")
 # words that set things side by side: periods (time grammar) or values ("apparel vs beauty")
 _COMPARISON = re.compile(r"\b(?:vs|versus|compared|compare|comparing|comparison|against)\b")
+
+
+# a superlative that names its measure by the measure's opposite ("cheapest": least expensive)
+_OPPOSITES = {"cheapest": "expensive", "cheaper": "expensive", "smallest": "biggest", "smaller": "bigger"}
 
 
 @dataclass
@@ -80,6 +91,12 @@ class Parsed:
     how_much: bool = False
     share: bool = False  # "what share of", "percentage of"
     growth: bool = False  # "growth", "change": against the previous period
+    derived: DerivedWords = field(default_factory=DerivedWords)  # median, %, ratio, "3+ times"
+
+    @property
+    def counted(self) -> bool:
+        """Ranked by how many rows there are ("the most common reason")."""
+        return self.ranking.counted
 
     @property
     def source(self) -> str:
@@ -104,10 +121,27 @@ class Grammar:
         self.speller = SpellingCorrector(known, vocab_words | GRAMMAR_WORDS, single, abbreviations)
         # word -> the metrics and dimensions whose phrases contain it ("support" in "support channel")
         self.concepts: dict[str, set[str]] = {}
+        # table -> the words naming its rows: its entity's and its count's phrases ("support tickets")
+        self.row_words: dict[str, set[str]] = {}
         for key, senses in vocab.senses.items():
             for word in key:
                 self.concepts.setdefault(word, set()).update(
                     s.name for s in senses if s.kind in ("metric", "dimension"))
+            for sense in senses:
+                counts = sense.kind == "metric" and isinstance(model.metrics[sense.name].expression, exp.Count)
+                table = self._table(sense) if counts or sense.kind == "entity" else None
+                if table:
+                    self.row_words.setdefault(table, set()).update(key)
+
+    def _table(self, sense) -> str | None:  # noqa: ANN001
+        if sense.kind == "metric":
+            metric = self.model.metrics[sense.name]
+            return metric.roots[0] if len(metric.tables) == 1 else None
+        if sense.kind in ("dimension", "value"):
+            return self.model.dimensions[sense.name].column.table
+        if sense.kind == "entity":
+            return self.model.entities[sense.name].table
+        return None
 
     def read(self, question: str, as_of: dt.date) -> Parsed:
         upper = {w.lower() for w in _UPPER.findall(question)}
@@ -123,24 +157,27 @@ class Grammar:
         share = _SHARE.search(reading.text)
         if share:  # "what share of revenue comes from online": each value's part of the total
             reading.claim(share.start(), share.end(), "share")
+        derived = find_derived(reading, conditions)
         growth = _GROWTH.search(reading.text)
         if growth:  # "revenue growth by month": change against the previous period
             reading.claim(growth.start(), growth.end(), "growth")
+        growth = growth or _OVER.search(reading.text)
         time = parse_time(reading.text, as_of)
         reading.take("time", time.text)
         counting = _COUNTING.search(reading.text)
         if counting:
             reading.claim(counting.start(), counting.end(), "count")
-        recency, rest = find_recency(reading.text)
+        recency, rest = find_recency(reading.text, self.vocab, reading.source)
         reading.take("recency", rest)
         listing_verb = bool(_LIST_VERB.search(reading.text))
         for pattern, role in ((_BREAKDOWN, "breakdown"), (_COMPARISON, "comparison")):
             for m in pattern.finditer(reading.text):
                 reading.claim(m.start(), m.end(), role)
         before_ranking = reading.text
-        ranking, rest = find_ranking(reading.text, self.vocab)
+        ranking, rest = find_ranking(reading.text, self.vocab, reading.source)
         reading.take("ranking", rest)
         mentions, _ = scan(reading.text, self.vocab, upper)
+        mentions += self._duration(reading)
         superlatives = self._superlative_measures(before_ranking, rest)
         for m in mentions:
             reading.claim(*m.chars, "/".join(sorted(m.kinds())))
@@ -148,7 +185,23 @@ class Grammar:
         averaged = self._claim_rest(reading, mentions)
         return Parsed(reading, mentions, conditions, time, ranking, recency, listing_verb,
                       counting is not None, averaged, bool(re.search(r"\bhow\s+much\b", text)),
-                      share is not None, growth is not None)
+                      share is not None, growth is not None, derived)
+
+    def _duration(self, reading: Reading) -> list[Mention]:
+        """"how long does it take to close tickets": the duration metric whose name has the verb."""
+        m = _HOW_LONG.search(reading.text)
+        if not m:
+            return []
+        verb = normalize_token(m[1])
+        stems = {verb, verb.rstrip("e"), verb[:-1] if verb.endswith("d") else verb}
+        found = [name for key, senses in self.vocab.senses.items() for s in senses if s.kind == "metric"
+                 for name in [s.name] if self.model.metrics[name].format == "decimal"
+                 and any(w.rstrip("e") in {x.rstrip("e") for x in stems} for w in key)]
+        found = list(dict.fromkeys(found))
+        if len(found) != 1:
+            return []
+        reading.claim(m.start(), m.end(), "metric")
+        return [Mention(-1, -1, [Sense("metric", found[0])], chars=(m.start(), m.end()))]
 
     def _superlative_measures(self, before: str, after: str) -> list[Mention]:
         """Measures named by the ranking words themselves: "biggest" orders rank by order value."""
@@ -156,6 +209,7 @@ class Grammar:
         for word, start, end in tokenize(before):
             if after[start:end].strip():
                 continue  # not part of the ranking words
+            word = _OPPOSITES.get(word, word)  # "the cheapest products": the lowest price
             senses = [s for s in self.vocab.senses.get((word,), []) if s.kind == "measure"]
             if senses:
                 found.append(Mention(-1, -1, senses, chars=(start, end)))
@@ -165,11 +219,13 @@ class Grammar:
         """Claim the words left as negators, "average", restated concepts or filler; report the
         others. Returns whether "average" was said outside a metric's own name."""
         mentioned = {s.name for m in mentions for s in m.senses}
+        tables = {t for m in mentions for s in m.senses for t in [self._table(s)] if t}
+        row_words = set().union(*(self.row_words.get(t, set()) for t in tables))
         kinds = {s.kind for m in mentions for s in m.senses}
         source_tokens = tokenize(reading.source)
         raw = [reading.source[s:e] for _, s, e in source_tokens]
         context = FillerContext(
-            named_anything=bool(kinds),
+            named_anything=bool(kinds) or "how much" in reading.source,
             named_duration=any(self.model.metrics[s.name].format == "decimal" and "time" in
                                self.model.metrics[s.name].label.lower()
                                for m in mentions for s in m.senses if s.kind == "metric"),
@@ -186,8 +242,9 @@ class Grammar:
             elif word_raw in AVERAGE_WORDS:
                 averaged = True
                 reading.claim(start, end, "average")
-            elif self.concepts.get(word, set()) & mentioned:
-                # a word that restates a concept already named ("csat for phone support")
+            elif self.concepts.get(word, set()) & mentioned or word in row_words:
+                # a word that restates a concept already named ("csat for phone support"), or
+                # names the rows of what is named ("the most common reason for contacting support")
                 reading.claim(start, end, "restates")
             else:
                 role = filler_role(raw, i, context) or (filler_role([word], 0, context)

@@ -15,15 +15,18 @@ from engine.semantic_query import Condition, SemanticQuery
 
 def listing_entity(model: SemanticModel, resolver: Resolver, parsed: Parsed) -> str | None:
     """The entity whose rows are asked for ("the 5 most recent orders"), or None."""
-    if not model.entities:
-        return None
+    if not model.entities or parsed.derived.times:
+        return None  # "customers who ordered 3+ times": a count of their orders, not a row's number
+    # "the latest 10 orders from consumer customers": the noun after a value only says whose
     entity_mentions = [m for m in parsed.mentions if "entity" in m.kinds()]
+    if len(entity_mentions) > 1:
+        entity_mentions = [m for m in entity_mentions if not resolver.noun_after_value(m, parsed.mentions)]
     if len(entity_mentions) != 1:
         return None
     candidate = entity_mentions[0]
     entity = next(s.name for s in candidate.senses if s.kind == "entity")
     for m in parsed.mentions:
-        if m is candidate:
+        if m is candidate or (resolver.noun_after_value(m, parsed.mentions) and "entity" in m.kinds()):
             continue
         own_measure = any(s.kind == "measure" and s.value == entity for s in m.senses)
         if "metric" in m.kinds() and not own_measure:
@@ -50,7 +53,8 @@ def listing(model: SemanticModel, resolver: Resolver, name: str, parsed: Parsed,
     """The listing of entity ``name`` the question asks for."""
     entity = model.entities[name]
     label = entity.label.lower()
-    mentions = [m for m in parsed.mentions if "entity" not in m.kinds()]
+    mentions = [m for m in parsed.mentions if "entity" not in m.kinds() or
+                not any(s.kind == "entity" and s.name == name for s in m.senses)]
     for m in mentions:
         if "value" in m.kinds():
             m.senses = [s for s in m.senses if s.kind == "value"]

@@ -21,6 +21,11 @@ class Mention:
     chars: tuple[int, int] = (0, 0)  # character span in the question text
     negated: bool = False  # a negator ("not", "excluding", "other than") comes before it
     before: list[str] = field(default_factory=list)  # up to four words before it
+    original: list[Sense] = field(default_factory=list)  # the senses as scanned, before resolution
+
+    def __post_init__(self) -> None:
+        if not self.original:
+            self.original = list(self.senses)
 
     def kinds(self) -> set[str]:
         return {s.kind for s in self.senses}

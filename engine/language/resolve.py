@@ -37,7 +37,7 @@ class Resolver:
 
     # -- metrics ------------------------------------------------------------------------------
     def metrics(self, mentions: list[Mention], ranked: bool, has_limit: bool,
-                rank_end: int | None = None) -> list[str]:
+                rank_end: int | None = None, conditioned: bool = False) -> list[str]:
         plain = [m for m in mentions if all(x.kind == "metric" for x in m.senses)]
         if len(plain) > 1:
             # "CSAT for billing tickets", "AOV of online orders": a count metric right after a
@@ -54,10 +54,17 @@ class Resolver:
                 # "which payment method do customers use most": the breakdown is already named
                 other_breakdown = any("dimension" in o.kinds() and "metric" not in o.kinds()
                                       for o in mentions if o is not m)
-                as_dim = not ranked_by_it and (bool(set(m.prefix) & BY_WORDS) or bool(metrics) or has_limit or
+                # with a measure named, a noun is a breakdown when something picks its rows
+                # ("customers with 5+ orders", "which customers spent", "top customers"); else
+                # it only says whose data ("how much did customers in the US spend")
+                picked = conditioned or ranked or bool(set(m.before[-2:]) & {"which", "what", "who"})
+                as_dim = not ranked_by_it and (bool(set(m.prefix) & BY_WORDS) or has_limit or
+                                               (bool(metrics) and picked) or
                                                (ranked and "value" not in kinds and not other_breakdown))
                 if not as_dim and ranked and other_breakdown and not ranked_by_it:
                     m.senses = [s for s in m.senses if s.kind == "value"]  # a noun: whose choice is ranked
+                elif not as_dim and metrics and not ranked_by_it:
+                    m.senses = [s for s in m.senses if s.kind == "value"]  # whose data
                 elif not as_dim:
                     for s in m.senses:
                         if s.kind == "metric" and s.name not in metrics:
@@ -72,13 +79,29 @@ class Resolver:
         return metrics
 
     def count_metric(self, mentions: list[Mention]) -> list[str]:
-        """"how many contractors": the count of the rows the values describe."""
-        tables = {self.model.dimensions[s.name].column.table for m in mentions for s in m.senses
-                  if s.kind in ("value", "dimension")}
-        for name, metric in self.model.metrics.items():
-            if metric.roots[0] in tables and isinstance(metric.expression, exp.Count):
-                return [name]
-        return []
+        """"how many contractors", "top ticket topics": the count of the rows the words name,
+        when one table holds them all and the model counts its rows."""
+        tables: set[str] | None = None
+        for m in mentions:
+            mine = {t for s in m.senses if s.kind in ("value", "dimension", "entity")
+                    for t in [self.table_of(s)] if t}
+            if mine:
+                tables = mine if tables is None else tables & mine
+        candidates = [name for name, metric in self.model.metrics.items()
+                      if tables and metric.roots[0] in tables and isinstance(metric.expression, exp.Count)
+                      and metric.filter_expression is None]
+        by_table = {self.model.metrics[c].roots[0] for c in candidates}
+        return candidates[:1] if len(by_table) == 1 else []
+
+    def reaches(self, metric: str, mentions: list[Mention]) -> bool:
+        """Whether every breakdown or value the mentions name can go with ``metric``."""
+        roots = self.model.metrics[metric].roots
+        tables = self.model.metrics[metric].tables
+        for m in mentions:
+            names = [s.name for s in m.senses if s.kind in ("dimension", "value")]
+            if names and not self.reachable_dims(list(dict.fromkeys(names)), tables, roots):
+                return False
+        return True
 
     def roots(self, metrics: list[str]) -> list[str]:
         roots = list(self.model.metrics[metrics[0]].roots)
@@ -113,7 +136,11 @@ class Resolver:
             if not dim_senses:
                 continue
             explicit = bool(set(m.prefix) & BY_WORDS)
-            if not explicit and self.noun_after_value(m, mentions):
+            # "the top 5 enterprise accounts": in a ranking without another breakdown, the noun
+            # after a value is what is ranked; elsewhere it only names the value's rows
+            ranked_noun = ranked and not any(o is not m and "dimension" in o.kinds() and "value" not in o.kinds()
+                                             for o in mentions)
+            if not explicit and not ranked_noun and self.noun_after_value(m, mentions):
                 m.senses = []  # "enterprise customers", "home and kitchen products": the value's noun
                 continue
             if value_senses and not explicit and not ranked:
@@ -194,6 +221,7 @@ class Resolver:
                 raise NeedsClarification(
                     f"{what} can't be filtered by {where} \"{values[0].value}\". "
                     f"Try another filter or {verb}.")
+            dims = self._of_noun(m, values, dims, all_mentions or mentions)
             if len(dims) > 1:
                 dims = self._qualified(m, dims, all_mentions or mentions) or dims
             if len(dims) > 1:
@@ -216,6 +244,32 @@ class Resolver:
                 bucket.append(value)
         return [ValueFilter(dim, vals, neg) for (dim, neg), vals in grouped.items()]
 
+    def _of_noun(self, m: Mention, values: list[Sense], dims: list[str], mentions: list[Mention]) -> list[str]:
+        """"EMEA stores", "berlin customers": a value right before a noun describes the noun's
+        rows, so it is the value's dimension those rows have (the store's region); a value the
+        noun's rows cannot have is asked about, never applied to something else."""
+        noun = next((o for o in mentions if o is not m and o.chars[0] >= m.chars[1]
+                     and not self.reading.source[m.chars[1]:o.chars[0]].strip()), None)
+        if noun is None:
+            return dims
+        nouns = [s for s in noun.original if s.kind in ("entity", "dimension")]
+        tables = {t for s in nouns for t in [self.table_of(s)] if t}
+        if not tables or any(s.kind == "value" for s in m.original if s.name in
+                             {n.name for n in nouns}):
+            return dims
+        own = [d for d in dims if any(self.model.join_path(t, self.model.dimensions[d].column.table) is not None
+                                      for t in tables)]
+        if own:
+            return own
+        noun_label = nouns[0]
+        what = (self.model.entities[noun_label.name].label if noun_label.kind == "entity"
+                else self.model.dimensions[noun_label.name].label)
+        labels = " or ".join(self.model.dimensions[d].label.lower() for d in dims)
+        value = self.value_of(values, dims[0])
+        raise NeedsClarification(f"{what}s don't have a {labels}, so I can't read \"{value} "
+                                 f"{self.reading.source[noun.chars[0]:noun.chars[1]]}\". Did you mean "
+                                 f"{labels} {value}?", [f"{self.model.dimensions[d].label} {value}" for d in dims])
+
     def _qualified(self, m: Mention, dims: list[str], mentions: list[Mention]) -> list[str]:
         """"stores in Germany": a value after "<noun> in" qualifies that noun, so the value's
         dimension on the noun's own table is meant (the store's country)."""
@@ -224,10 +278,10 @@ class Resolver:
         head = next((o for o in reversed(mentions) if o.end <= m.start and m.start - o.end <= 2), None)
         if head is None:
             return []
-        tables = {self._table_of(s) for s in head.senses} - {None}
+        tables = {self.table_of(s) for s in head.senses} - {None}
         return [d for d in dims if self.model.dimensions[d].column.table in tables]
 
-    def _table_of(self, sense: Sense) -> str | None:
+    def table_of(self, sense: Sense) -> str | None:
         if sense.kind == "entity":
             return self.model.entities[sense.name].table
         if sense.kind in ("dimension", "value"):

@@ -17,19 +17,23 @@ from typing import Literal, cast
 
 from engine.domain import DateRange
 from engine.errors import NeedsClarification
+from engine.language.derivation import Derivation
 from engine.language.followup import is_follow_up, refine
 from engine.language.grammar import Grammar, Parsed
 from engine.language.listing import listing, listing_entity, values_listing
 from engine.language.reading import Reading
 from engine.language.refusal import check_not_mutating
 from engine.language.resolve import Resolver
-from engine.language.timeparse import period_start, shift
+from engine.language.timeparse import TimeParse, previous_period, shift, shifted
 from engine.language.vocabulary import Vocabulary, build_vocabulary
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery, ValueFilter
 
 _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
-_HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve)\b|"
+# "how did Voltix do", "how is EMEA performing": the default measure of what is named
+_PERFORMANCE = re.compile(r"\bhow\s+(?:did|does|do|is|are|was|were|has|have)\b.*\b(?:do|doing|did|done|"
+                          r"perform|performs|performing|performed|go|going|went)\b|\bperformance\b")
+_HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve|accept|support|take|stock)\b|"
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 
 
@@ -65,7 +69,7 @@ class Understanding:
         check_not_mutating(question)
         parsed = self.grammar.read(question, as_of)
         resolver = Resolver(self.model, self.vocab, parsed.reading)
-        query = self._query(parsed, resolver, previous)
+        query = self._query(parsed, resolver, previous, as_of)
         reading = parsed.reading
         for c in reading.corrections:
             if c.kind == "spelling":
@@ -74,8 +78,16 @@ class Understanding:
         return Interpretation(query, reading)
 
     # -- the query ----------------------------------------------------------------------------
-    def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None) -> SemanticQuery:
+    def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None,
+               as_of: dt.date) -> SemanticQuery:
         follow_cue = previous is not None and is_follow_up(parsed)
+        derivation = Derivation(self.model, resolver, parsed, self.default_metric)
+        special = derivation.count_over() or derivation.statistic_of_measure()
+        if special is not None:
+            derivation.check_used()
+            if special.metrics:
+                resolver.check_combinable(special)
+            return special
         entity = listing_entity(self.model, resolver, parsed)
         if entity is None and previous is not None and previous.entity and not any(
                 "metric" in m.kinds() for m in parsed.mentions):
@@ -85,21 +97,29 @@ class Understanding:
             if previous is not None and previous.entity == entity and follow_cue:
                 return refine(previous, query, parsed)
             return query
+        ratio = derivation.ratio(parsed.mentions)
+        events = derivation.events_breakdown(parsed.mentions)
         for m in parsed.mentions:
             m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
             if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
                 m.senses = [s for s in m.senses if s.kind == "metric"]  # "more than 80 employees"
         mentions = [m for m in parsed.mentions if m.senses]
-        time = parsed.time
+        time = self._time(parsed.time, previous)
         ranking = parsed.ranking
-        metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end)
+        metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end,
+                                   bool(parsed.conditions))
+        if events is not None:  # "customers who ordered more than once": conditions on their orders
+            metrics = [events]
         follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
                 metrics = list(previous.metrics) if previous.metrics else []
-            elif (ranking.ranked or parsed.how_much) and self.default_metric:
+            elif (ranking.ranked or parsed.how_much or (_PERFORMANCE.search(parsed.source) and any(
+                    "value" in m.kinds() for m in mentions))) and self.default_metric and \
+                    not parsed.counted and resolver.reaches(self.default_metric, mentions):
                 metrics = [self.default_metric]
-            elif parsed.counting:  # "how many contractors": count the rows the values describe
+            elif parsed.counting or ranking.ranked:
+                # "how many contractors", "top ticket topics": count the rows the words name
                 metrics = resolver.count_metric(mentions)
             if not metrics and not ranking.ranked and (parsed.listing_verb or _HAVE.search(parsed.source)):
                 values_query = values_listing(self.model, resolver, mentions)
@@ -111,8 +131,11 @@ class Understanding:
                     [m.label for m in self.model.metrics.values()],
                     {m.label: f"{parsed.source.strip()} {m.label.lower()}"
                      for m in self.model.metrics.values()}, uncertain=True)
+        if ratio is not None:
+            metrics = list(dict.fromkeys([ratio.numerator, ratio.denominator,
+                                          *[m for m in metrics if m not in (ratio.numerator, ratio.denominator)]]))
         summed = [self.model.metrics[m].label.lower() for m in metrics if self.model.metrics[m].additive]
-        if parsed.averaged and summed:
+        if parsed.averaged and summed and ratio is None:
             averages = [m.label for m in self.model.metrics.values()
                         if not m.additive and m.format != "integer"]
             raise NeedsClarification(
@@ -134,19 +157,28 @@ class Understanding:
                 if len(f.values) > 1 and not f.negate and f.dimension not in group_by:
                     group_by.append(f.dimension)
         conditions = resolver.metric_conditions(parsed.conditions, mentions, metrics)
+        if events is not None:
+            conditions = [replace(c, target=events) if i in parsed.derived.times else c
+                          for i, c in enumerate(conditions)]
         highlight: list[str] = []
         if parsed.share:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
         grain = time.grain
         time_range = time.range
+        order = cast(Literal["asc", "desc"] | None, ranking.order)
+        if parsed.growth and ranking.ranked and group_by and not grain and not time.compare:
+            # "which category grew fastest": ranked by the change on the period before
+            if ranking.word in ("fastest", "quickest"):
+                order = "desc"
+            current = time_range or DateRange(shift(as_of, "year", -1) + dt.timedelta(days=1), as_of, "past year")
+            compare = [previous_period(current), current]
+            query = SemanticQuery(metrics=metrics[:1], dimensions=group_by, filters=filters,
+                                  time_range=DateRange(compare[0].start, current.end, "compared periods"),
+                                  order=order, limit=ranking.limit, compare=compare, growth=True)
+            resolver.check_combinable(query)
+            return query
         if parsed.growth and not grain and not time.compare:
             grain = "year" if time_range is None or (time_range.end - time_range.start).days > 400 else "month"
-        if parsed.growth and grain and time_range is not None and \
-                period_start(time_range.start, grain) == period_start(time_range.end, grain):
-            # "did orders increase last month": one period needs the one before it to compare with
-            time_range = DateRange(shift(period_start(time_range.start, grain), grain, -1), time_range.end,
-                                   time_range.label)
-        order = cast(Literal["asc", "desc"] | None, ranking.order)
         if follow_up and previous is not None and previous.entity is None:
             update = SemanticQuery(metrics=metrics if metrics != previous.metrics else [],
                                    dimensions=group_by, filters=filters, time_range=time.range,
@@ -160,13 +192,42 @@ class Understanding:
             raise NeedsClarification(
                 "Ranked by what? Name what to rank, e.g. \"top 5 products by revenue\" or "
                 "\"which region has the highest revenue\".", self._dimension_list())
+        percentile = parsed.derived.percentile
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
                               time_range=time_range, grain=grain, order=order,
                               limit=ranking.limit, conditions=conditions, compare=time.compare,
                               share=parsed.share, highlight=highlight,
-                              growth=parsed.growth and not time.compare)
+                              growth=parsed.growth and not time.compare,
+                              ratio=[ratio.numerator, ratio.denominator] if ratio else [],
+                              ratio_kind=ratio.kind if ratio else "per",
+                              percentile=percentile)
+        if percentile is not None:
+            self._check_percentile(query)
+        derivation.check_used(percentile_applied=percentile is not None)
         resolver.check_combinable(query)
         return query
+
+    def _check_percentile(self, query: SemanticQuery) -> None:
+        from sqlglot import exp
+
+        for name in query.metrics:
+            metric = self.model.metrics[name]
+            if not isinstance(metric.expression, exp.Avg):
+                raise NeedsClarification(f"The median of {metric.label.lower()} per what? I can give the "
+                                         "median of a number each row has, e.g. \"median order value\".")
+
+    @staticmethod
+    def _time(time: TimeParse, previous: SemanticQuery | None) -> TimeParse:
+        """"vs the year before" without a period of its own compares the thread's period."""
+        if not time.shift_unit or time.range is not None:
+            return time
+        base = previous.time_range if previous is not None and not previous.compare else None
+        if base is None:
+            raise NeedsClarification("Compared with the period before which period? Name it, e.g. "
+                                     "\"revenue last month vs the month before\".")
+        compare = [shifted(base, time.shift_unit), base]
+        return TimeParse(DateRange(compare[0].start, base.end, "compared periods"), time.grain, time.text,
+                         compare)
 
     def _share_of(self, metrics: list[str], filters: list[ValueFilter],
                   group_by: list[str]) -> tuple[list[ValueFilter], list[str], list[str]]:
@@ -176,12 +237,12 @@ class Understanding:
         if not metric.additive:
             raise NeedsClarification(f"{metric.label} is not a total, so its shares don't add up. "
                                      f"Ask for {metric.label.lower()} by a breakdown instead.")
-        named = [f for f in filters if not f.negate and f.dimension not in group_by]
-        if named:
-            focus = named[-1]
-            return [f for f in filters if f is not focus], [focus.dimension, *group_by], list(focus.values)
-        if group_by:
+        if group_by:  # "share of Beauty revenue by brand": each brand's part of Beauty's revenue
             return filters, group_by, []
+        named = [f for f in filters if not f.negate]
+        if named:  # "what share of revenue comes from online": online's part of all revenue
+            focus = named[-1]
+            return [f for f in filters if f is not focus], [focus.dimension], list(focus.values)
         raise NeedsClarification(f"Share of {metric.label.lower()} by what? Name a breakdown or a value, "
                                  f"e.g. \"share of {metric.label.lower()} by channel\".",
                                  [d.label for d in self.model.dimensions.values()][:6])
