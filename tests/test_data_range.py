@@ -63,6 +63,8 @@ def test_the_values_file_carries_the_ranges_and_old_files_still_load(app: LocalA
     assert split_values_file({"category": ["Books"]}) == ({"category": ["Books"]}, {})
     engine = QueryEngine(app.model, app.catalog, app.engine.executor, values=values)
     assert engine.time_ranges == {}  # given values without ranges: no note, and no query to find them
+    raw = QueryEngine(app.model, app.catalog, app.engine.executor, values=body)  # a file's contents as is
+    assert raw.values == values and raw.time_ranges == ranges and "@time_ranges" not in raw.values
 
 
 def test_the_sample_model_pins_today_to_the_last_day_of_its_data(tmp_path: Path) -> None:
