@@ -133,9 +133,13 @@ class _Entry:
     relative: bool  # ... and read it differently on another day: its time words are relative
 
 
+WORDING = ("notes", "alternatives")  # what a query says about the words it was read from, not what it asks
+
+
 def comparable(query: dict[str, Any]) -> dict[str, Any]:
-    """A semantic query as a dict without the words its periods came from, for equality."""
-    data = dict(query)
+    """A semantic query as a dict without the words it was read from (its periods' labels, its
+    notes on corrections, its rewritten alternatives), for equality."""
+    data = {k: v for k, v in query.items() if k not in WORDING}
     for name in ("time_range",):
         if isinstance(data.get(name), dict):
             data[name] = {k: v for k, v in data[name].items() if k != "label"}
