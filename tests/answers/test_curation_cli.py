@@ -50,8 +50,8 @@ def test_add_list_ask_remove(home: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_add_checks_the_question_the_sql_and_the_steward(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["verified", "add", "revenue by region", "--steward", "ana@example.com"]) == 1
-    assert "not verified: " in capsys.readouterr().err  # the bot would ask which region: nothing to verify
+    assert main(["verified", "add", "revenue by flavour", "--steward", "ana@example.com"]) == 1
+    assert "not verified: I don't know \"flavour\"" in capsys.readouterr().err  # nothing to verify
     assert main(["verified", "add", "tidy up", "--steward", "ana@example.com",
                  "--sql", "DELETE FROM sales.orders"]) == 1
     assert "not verified: " in capsys.readouterr().err
