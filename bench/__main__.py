@@ -10,6 +10,7 @@
 - queue + worker throughput on the local stack (jobs per second)
 - Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer
 - the web chat (bench/web.py): submit in the page -> answer rendered (AppTest), next to the engine's time
+- verified questions (bench/verified.py): an answer from a verified question versus the normal path
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
 """
 
@@ -202,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.web import run as run_web
 
     run_web(settings.lake, rounds=3)
+    from bench.verified import run as run_verified
+
+    run_verified(settings.lake, args.rounds)
     if not args.skip_aws:
         from bench.aws import run as run_aws
 

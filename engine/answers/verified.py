@@ -160,6 +160,9 @@ class VerifiedAnswers:
         self._source: object = None
         self._entries: list[_Entry] = []
         self._readings: dict[tuple[str, dt.date], dict[str, Any] | None] = {}
+        # what passed the guard, per catalog (the guard is rebuilt when the catalog changes)
+        self._checked: dict[tuple[str, dt.date | None], Recall | str | None] = {}
+        self._checked_against: object = None
         self._vocabulary: Any = None
 
     # -- the words ----------------------------------------------------------------------------
@@ -198,6 +201,7 @@ class VerifiedAnswers:
         if items is not self._source:
             self._entries = [self._entry(item) for item in items]
             self._readings.clear()
+            self._checked.clear()
             self._source = items
         return self._entries
 
@@ -257,7 +261,21 @@ class VerifiedAnswers:
                 self.flag(item, f"its SQL no longer passes the guard against the catalog: {problem}")
         return None
 
+    def _cache(self) -> dict[tuple[str, dt.date | None], Recall | str | None]:
+        guard = self.engine.guard
+        if guard is not self._checked_against or len(self._checked) > 4096:
+            self._checked.clear()
+            self._checked_against = guard
+        return self._checked
+
     def _use(self, entry: _Entry, as_of: dt.date) -> Recall | None:
+        cache, key = self._cache(), (entry.item.id, as_of if entry.relative else None)
+        if key not in cache:
+            cache[key] = self._recalled(entry, as_of)
+        found = cache[key]
+        return found if isinstance(found, Recall) and not found.item.flagged else None
+
+    def _recalled(self, entry: _Entry, as_of: dt.date) -> Recall | None:
         item = entry.item
         try:
             if entry.relative:  # "last quarter" is read again for today, then compiled like any question
@@ -274,6 +292,13 @@ class VerifiedAnswers:
 
     def problem(self, item: VerifiedQuestion) -> str | None:
         """Why ``item`` cannot be used now (its SQL fails the guard or the catalog), or None."""
+        cache, key = self._cache(), (f"problem:{item.id}:{item.verified_at}", None)
+        if key not in cache:
+            cache[key] = self._problem(item)
+        found = cache[key]
+        return found if isinstance(found, str) else None
+
+    def _problem(self, item: VerifiedQuestion) -> str | None:
         try:
             self.engine.guard.check(item.sql, self.engine.system_principal)
             if item.query is not None:
