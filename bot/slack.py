@@ -119,6 +119,21 @@ def register_chat_posters(app: AwsApp) -> AwsApp:
     return app
 
 
+def embed_routes(backend: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The QuickSight embed route beside the Slack endpoint, when embedding is configured (AWS)."""
+    from adapters.aws.quicksight import QuickSightSettings
+
+    quicksight = QuickSightSettings.from_env(dict(os.environ if env is None else env)) if backend == "aws" else None
+    if quicksight is None or not quicksight.embed_url or not quicksight.embed_secret:
+        return {}
+    import boto3
+
+    from adapters.aws.quicksight_embed import ROUTE, EmbedRoute
+
+    client = boto3.client("quicksight", region_name=quicksight.region)
+    return {ROUTE: EmbedRoute(client, quicksight.account_id, quicksight.embed_secret)}
+
+
 def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:
     slack = SlackSettings.from_env(socket=socket)
     stop = stop_on_signals()
@@ -136,7 +151,7 @@ def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend:
         stop.wait()
         handler.close()
         return 0
-    server = HttpServer(app, host, port).start()
+    server = HttpServer(app, host, port, routes=embed_routes(backend)).start()
     log.info("Slack events at %s", server.url)
     stop.wait()
     server.stop()

@@ -63,7 +63,9 @@ def test_slack_manifest_matches_the_app() -> None:
             "im:history", "channels:history", "groups:history"} <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_mention", "message.im", "message.channels", "message.groups"} <= events
+    assert {"app_mention", "message.im", "message.channels", "message.groups", "app_home_opened",
+            "assistant_thread_started"} <= events  # adapters/slack/verified.py listens for the last two
+    assert "assistant:write" in scopes and manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
 
