@@ -28,6 +28,8 @@ _handler: SlackRequestHandler | None = None
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _app, _handler
+    if event.get("rawPath") == "/quicksight/open":  # the QuickSight embed route, when configured
+        return embed(event)
     if _handler is None:  # once per container
         _app = build_aws_slack_app(Settings.from_env(), SlackSettings.from_env())
         _handler = SlackRequestHandler(_app)
@@ -51,6 +53,24 @@ def handle(app: SlackApp, bolt: SlackRequestHandler, event: dict[str, Any], cont
     except Rejected as err:
         return _refused(err.status, err.reason)
     return bolt.handle(event, context)
+
+
+def embed(event: dict[str, Any], routes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A function-URL GET of the embed route, through its WSGI app (404 when embedding is off)."""
+    from bot.slack import embed_routes
+
+    route = (embed_routes("aws") if routes is None else routes).get(str(event.get("rawPath")))
+    if route is None:
+        return _refused(404, "not found")
+    method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer.update(statusCode=int(status.split()[0]), headers={k.lower(): v for k, v in headers})
+
+    body = b"".join(route({"REQUEST_METHOD": method, "PATH_INFO": event.get("rawPath"),
+                           "QUERY_STRING": event.get("rawQueryString") or ""}, start_response))
+    return {**answer, "body": body.decode("utf-8", "replace")}
 
 
 def _refused(status: int, reason: str) -> dict[str, Any]:

@@ -268,3 +268,21 @@ def test_quicksight_settings_are_checked() -> None:
         QuickSightSettings.from_env({"ATHENA_BOT_QUICKSIGHT_TEMPLATES": json.dumps(TEMPLATES),
                                      "ATHENA_BOT_QUICKSIGHT_ACCOUNT_ID": ACCOUNT,
                                      "ATHENA_BOT_QUICKSIGHT_EMBED_URL": "https://bot/quicksight/open"})
+
+
+def test_the_embed_route_on_the_slack_function_url() -> None:
+    from bot.slack_lambda import embed
+
+    client = boto3.client("quicksight", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    route = EmbedRoute(client, ACCOUNT, "s3cret", clock=lambda: 1000.0)
+    user_arn = f"arn:aws:quicksight:us-east-1:{ACCOUNT}:user/default/ana@example.com"
+    link = sign_link("https://bot.example.com" + ROUTE, "s3cret", "d1", user_arn, "ana@example.com", 2000.0)
+    event = {"rawPath": ROUTE, "rawQueryString": link.split("?", 1)[1],
+             "requestContext": {"http": {"method": "GET"}}}
+    with Stubber(client) as stub:
+        stub.add_response("generate_embed_url_for_registered_user", {"EmbedUrl": "https://qs/embed/x", "Status": 200,
+                                                                     "RequestId": "r"})
+        answer = embed(event, {ROUTE: route})
+    assert answer["statusCode"] == 302 and answer["headers"]["location"] == "https://qs/embed/x"
+    assert embed({**event, "rawQueryString": "t=forged.x"}, {ROUTE: route})["statusCode"] == 403
+    assert embed(event, {})["statusCode"] == 404
