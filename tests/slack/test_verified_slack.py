@@ -159,3 +159,35 @@ def test_assistant_threads_start_with_the_verified_questions(rig: SlackRig, tmp_
     assert prompts.params["channel_id"] == "D9" and prompts.params["thread_ts"] == "900.000001"
     assert prompts.params["prompts"] == [{"title": "revenue by category in 2024",
                                           "message": "revenue by category in 2024"}]
+
+
+class HidingCatalog:
+    """The lake's catalog after a table was dropped from it."""
+
+    def __init__(self, inner: Any, hidden: str) -> None:
+        self._tables = [t for t in inner.tables() if t.qualified_name != hidden]
+
+    def tables(self) -> list[Any]:
+        return self._tables
+
+
+def test_a_verified_question_broken_by_the_catalog_is_flagged_to_its_steward(rig: SlackRig) -> None:
+    fake = rig.fake
+    rig.mention("revenue by customer region in 2024", "100.000001", "Ev1")
+    [answer] = rig.answers(1)
+    rig.click("feedback_up", button(answer, "feedback_up")["value"], answer.params["ts"], "100.000001")
+    [offer] = fake.wait_for("chat.postEphemeral")
+    rig.click("verify_answer", button(offer, "verify_answer")["value"], answer.params["ts"], "100.000001")
+    fake.wait_for("chat.update", 2)
+
+    engine = rig.stack.worker.engine
+    engine.catalog = HidingCatalog(engine.catalog, "sales.customers")  # the table is dropped from the lake
+    rig.mention("sales per customer region in 2024", "200.000001", "Ev2", user="U2")
+    updates = fake.wait_for("chat.update", 4)
+    by_thread = {fake.messages[u.params["ts"]].thread_ts: u for u in updates[2:]}
+    notice, normal = by_thread["100.000001"], by_thread["200.000001"]  # the steward's thread; the asker's
+    assert "is not used any more" in notice.params["text"] and "revenue by customer region in 2024" in notice.params["text"]
+    assert "Verified" not in json.dumps(blocks_of(normal))  # answered the normal way (the table is gone)
+    assert "sales.customers" in normal.params["text"]
+    [item] = verified_store(rig.settings).all()  # type: ignore[attr-defined]
+    assert item.flagged and "sales.customers" in item.flagged
