@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SAMPLE_MODEL = Path(__file__).resolve().parent / "semantic_models" / "sample.yaml"
 DEFAULT_HOME = Path(".athena-bot")
@@ -29,6 +31,9 @@ class Settings:
     planner: str | None = None  # "bedrock": an LLM planner for what the rules cannot read
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
+    query_timeout_seconds: float = 300.0  # a local query running longer is stopped
+    duckdb_threads: int = 2
+    duckdb_memory_limit: str | None = None  # e.g. "2GB"; DuckDB's default (80% of RAM) when unset
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -51,6 +56,9 @@ class Settings:
             planner=_planner(env.get("ATHENA_BOT_PLANNER")),
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
+            query_timeout_seconds=_positive(env, "ATHENA_BOT_QUERY_TIMEOUT_SECONDS", 300, float),
+            duckdb_threads=_positive(env, "ATHENA_BOT_DUCKDB_THREADS", 2, int),
+            duckdb_memory_limit=_memory(env.get("ATHENA_BOT_DUCKDB_MEMORY_LIMIT")),
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":
@@ -67,4 +75,30 @@ def _planner(value: str | None) -> str | None:
         return None
     if value != "bedrock":
         raise ValueError(f"ATHENA_BOT_PLANNER must be 'bedrock' or empty, not {value!r}")
+    return value
+
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def _positive(env: dict[str, str], name: str, default: float, kind: type[int] | type[float]) -> Any:  # noqa: ANN401
+    """A positive number of ``kind`` from ``env[name]``, or the default; a ValueError names the variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return kind(default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = 0
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError(f"{name} must be a positive {'whole ' if kind is int else ''}number, not {raw!r}")
+    return value
+
+
+def _memory(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _MEMORY.match(value):
+        raise ValueError(f"ATHENA_BOT_DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GB, not {value!r}")
     return value
