@@ -2,6 +2,7 @@
 
 - warm question -> answer (with chart) through the engine, median/p90/p99
 - SQL generation (understand + compile) per dev-set question, median/p99
+- guard + transpile (one sqlglot pass: check, qualify, Athena and DuckDB SQL) per dev-set question
 - execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
@@ -166,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lake {settings.lake} ({orders:,} orders), python {sys.version.split()[0]}")
     print(line("warm question -> answer with chart", bench_ask(app, args.rounds)))
     print(line("SQL generation (understand + compile)", bench_sql_generation(app, args.rounds)))
+    from bench.guard import run as run_guard
+
+    run_guard(app, args.rounds)
     from tests.test_dev_set import evaluate
 
     results = evaluate(app)
