@@ -33,7 +33,7 @@ _TYPED = """
     ParseDatetime Date Timestamp
     Array ArraySize ArrayContains ArrayDistinct ArrayExcept ArrayIntersect ArrayToString ArrayMax
     ArrayMin ArrayPosition ArrayRemove ArraySort Flatten GenerateSeries ArraySlice ArrayFilter
-    Transform ArraySum Shuffle Unnest Explode Map MapKeys MapFromEntries
+    Transform ArraySum Shuffle Unnest Explode Map MapKeys MapFromEntries Struct
     JSONExtract JSONExtractScalar JSONFormat ParseJSON JSONArrayContains
     MD5Digest MD5 SHA SHA2 SHA2Digest Hex Unhex ToBase64 FromBase64 Uuid
 """

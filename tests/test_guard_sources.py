@@ -170,6 +170,7 @@ def test_every_input_gets_an_answer(guard: SqlGuard, sql: str) -> None:
     "WITH Big AS (SELECT 1 AS x) SELECT * FROM BIG",
     'WITH "A" AS (SELECT 1 AS x) SELECT * FROM a',
     'SELECT count(*) FROM "SALES"."Orders"',
+    "SELECT CAST(ROW(1, 'a') AS ROW(n INTEGER, s VARCHAR)) AS r, transform(ARRAY[1, 2], x -> x * 2) AS t",
     "SELECT o.order_id, l.n FROM sales.orders o CROSS JOIN LATERAL (SELECT count(*) AS n FROM sales.order_items i "
     "WHERE i.order_id = o.order_id) l",
     "SELECT date_trunc('month', order_ts) AS m, count_if(status = 'completed') AS c, "
