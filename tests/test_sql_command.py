@@ -36,29 +36,26 @@ def test_check_allowed_and_refused(lake: Path, tmp_path: Path) -> None:
     refused = cli("sql", "check", "--lake", str(lake), bypass, env=env)
     assert refused.returncode == 1 and refused.stdout.startswith("refused: ")
     assert "not a table in the data catalog" in refused.stdout and not refused.stderr.strip()
-    pivot = cli("sql", "check", "--lake", str(lake), "SELECT * FROM sales.orders PIVOT (count(*) FOR status IN ('x'))",
-                env=env)
-    assert pivot.returncode == 1 and "PIVOT" in pivot.stdout and "Traceback" not in pivot.stderr
 
 
-def test_check_reads_stdin(lake: Path, tmp_path: Path) -> None:
-    result = cli("sql", "check", "--lake", str(lake), "-", stdin="SELECT getenv('HOME') FROM sales.stores",
+def test_check_reads_stdin_and_never_crashes(lake: Path, tmp_path: Path) -> None:
+    """A PIVOT made sqlglot raise AssertionError: now a refusal like any other."""
+    result = cli("sql", "check", "--lake", str(lake), "-",
+                 stdin="SELECT * FROM sales.orders PIVOT (count(*) FOR status IN ('x'))",
                  env={"ATHENA_BOT_HOME": str(tmp_path)})
-    assert result.returncode == 1 and "getenv" in result.stdout
+    assert result.returncode == 1 and "PIVOT" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_check_as_a_restricted_user(identity_env: dict[str, str]) -> None:
     sam = cli("sql", "check", "--user", "sam@example.com", "SELECT count(*) FROM sales.orders", env=identity_env)
     assert sam.returncode == 1 and "don't have access to sales.orders" in sam.stdout
-    ana = cli("sql", "check", "--user", "ANA@example.com", "SELECT count(*) FROM sales.orders", env=identity_env)
-    assert (ana.returncode, ana.stdout) == (0, "allowed\n")
     nobody = cli("sql", "check", "--user", "eve@example.com", "SELECT 1", env=identity_env)
     assert nobody.returncode == 1 and "I don't know you yet" in nobody.stdout and "Traceback" not in nobody.stderr
 
 
 def test_run_text_and_json(identity_env: dict[str, str]) -> None:
     sql = "SELECT store_id, city FROM sales.stores ORDER BY store_id LIMIT 3"
-    text = cli("sql", "run", "--user", "ana@example.com", sql, env=identity_env)
+    text = cli("sql", "run", "--user", "ANA@example.com", sql, env=identity_env)
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines()[0].split() == ["store_id", "city"] and "(3 rows)" in text.stdout
     record = json.loads(cli("sql", "run", "--format", "json", sql, env=identity_env | {"ATHENA_BOT_IDENTITY_FILE": ""}).stdout)
@@ -66,13 +63,10 @@ def test_run_text_and_json(identity_env: dict[str, str]) -> None:
     assert [row[0] for row in record["rows"]] == [1, 2, 3] and "LIMIT 3" in record["sql"]
 
 
-def test_run_refusals_and_failures_exit_1(identity_env: dict[str, str]) -> None:
+def test_run_refusal_exits_1(identity_env: dict[str, str]) -> None:
     refused = cli("sql", "run", "--user", "sam@example.com", "--format", "json", "SELECT * FROM sales.orders",
                   env=identity_env)
     assert refused.returncode == 1 and json.loads(refused.stdout)["status"] == "refused"
-    failed = cli("sql", "run", "--user", "ana@example.com", "SELECT CAST('x' AS INTEGER) AS n FROM sales.stores",
-                 env=identity_env)
-    assert failed.returncode == 1 and failed.stdout.startswith("error: The query failed")
 
 
 def test_run_stops_at_the_time_limit(identity_env: dict[str, str]) -> None:
@@ -80,4 +74,4 @@ def test_run_stops_at_the_time_limit(identity_env: dict[str, str]) -> None:
             "CROSS JOIN sales.orders b CROSS JOIN sales.stores c")
     result = cli("sql", "run", "--user", "ana@example.com", slow,
                  env=identity_env | {"ATHENA_BOT_QUERY_TIMEOUT_SECONDS": "0.5"})
-    assert result.returncode == 1 and "took longer than 0.5 s" in result.stdout
+    assert result.returncode == 1 and result.stdout.startswith("error: This question took longer than 0.5 s")
