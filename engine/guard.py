@@ -135,8 +135,8 @@ class SqlGuard:
         statement = self._cap_limit(statement)
         athena_sql = statement.sql(dialect=DIALECT, pretty=True, comments=False)
         try:
-            statement = qualify(statement, schema=self._mapping, dialect=DIALECT, validate_qualify_columns=True,
-                    db=self.default_database)
+            statement = qualify(statement, schema=self._mapping, dialect=DIALECT,
+                                validate_qualify_columns=True, db=self.default_database)
         except SqlglotError as err:
             raise GuardRejected(f"The query refers to something the catalog doesn't have: "
                                 f"{_first_line(err)}") from err
