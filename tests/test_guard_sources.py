@@ -201,3 +201,19 @@ def test_restricted_user_cannot_reach_other_tables_through_any_scope(guard: SqlG
 def test_a_cte_may_shadow_a_table_name_in_its_own_scope(guard: SqlGuard) -> None:
     """A CTE named like a catalog table is the CTE where it is visible (standard SQL)."""
     guard.check("WITH orders AS (SELECT 1 AS order_id) SELECT order_id FROM orders", SUPPORT_ONLY)
+
+
+def test_sql_read_back_from_storage_is_guarded_again(app: LocalApp, secret_csv: Path) -> None:
+    """Only a tree checked in this process runs: a Prepared rebuilt from text meets the guard again."""
+    from engine.service import Prepared
+
+    prepared = app.engine.prepare("orders in 2024", LOCAL_ANALYST, as_of=None)
+    assert prepared.guarded is not None and prepared.guarded.athena_sql == prepared.sql
+    stored = prepared.to_dict()
+    assert "guarded" not in stored
+    stored["sql"] = bypass(secret_csv.as_posix())
+    with pytest.raises(GuardRejected):
+        app.engine.execute_prepared(Prepared.from_dict(stored), LOCAL_ANALYST, None)
+    restored = Prepared.from_dict(prepared.to_dict())
+    _, table = app.engine.execute_prepared(restored, LOCAL_ANALYST, None)
+    assert table.rows
