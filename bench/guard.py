@@ -4,7 +4,8 @@ One pass (what the engine does): the guard checks the compiler's tree, qualifies
 it once against a schema built once, prints Athena SQL; the executor prints the same tree for
 DuckDB. The reference line repeats the old two-pass pipeline in the same run (print, parse and
 qualify in the guard, then parse, qualify and annotate again for DuckDB, schema as a dict), so
-the two can be compared as a ratio on a noisy machine.
+the two can be compared as a ratio on a noisy machine. CPU time (this thread's) is printed too:
+on a shared machine it moves far less than wall time.
 
     .venv/bin/python -m bench.guard [--rounds N]
 """
@@ -38,32 +39,35 @@ def dev_queries(app: Any) -> list[Any]:  # noqa: ANN401 - a LocalApp
             if q.get("expect", "answered") == "answered" and not q.get("conversation")]
 
 
-def one_pass(app: Any, queries: list[Any], rounds: int) -> list[float]:  # noqa: ANN401
+Timings = tuple[list[float], list[float]]  # wall ms, CPU ms
+
+
+def _timed(step: Any, trees: list[Any]) -> Timings:  # noqa: ANN401
+    wall, cpu = [], []
+    for tree in trees:
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        step(tree)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+    return wall, cpu
+
+
+def one_pass(app: Any, queries: list[Any], rounds: int) -> Timings:  # noqa: ANN401
     guard, compiler = app.engine.guard, app.engine.compiler
-    times = []
-    for _ in range(rounds):
-        for query in queries:
-            tree = compiler.compile(query).expression
-            started = time.perf_counter()
-            guarded = guard.check_expression(tree, LOCAL_ANALYST)
-            duckdb_sql(guarded)
-            times.append((time.perf_counter() - started) * 1000)
-    return times
+    trees = [compiler.compile(query).expression for _ in range(rounds) for query in queries]
+    return _timed(lambda tree: duckdb_sql(guard.check_expression(tree, LOCAL_ANALYST)), trees)
 
 
-def two_passes(app: Any, queries: list[Any], rounds: int) -> list[float]:  # noqa: ANN401
+def two_passes(app: Any, queries: list[Any], rounds: int) -> Timings:  # noqa: ANN401
     schema = schema_of(app.catalog)
     compiler = app.engine.compiler
-    times = []
-    for _ in range(rounds):
-        for query in queries:
-            tree = compiler.compile(query).expression
-            started = time.perf_counter()
-            checked = sqlglot.parse_one(to_athena_sql(tree), read="athena")
-            qualify(checked.copy(), schema=schema, dialect="athena", validate_qualify_columns=True)
-            to_duckdb_sql(to_athena_sql(checked), schema)
-            times.append((time.perf_counter() - started) * 1000)
-    return times
+
+    def step(tree: Any) -> None:  # noqa: ANN401
+        checked = sqlglot.parse_one(to_athena_sql(tree), read="athena")
+        qualify(checked.copy(), schema=schema, dialect="athena", validate_qualify_columns=True)
+        to_duckdb_sql(to_athena_sql(checked), schema)
+
+    return _timed(step, [compiler.compile(query).expression for _ in range(rounds) for query in queries])
 
 
 def run(app: Any, rounds: int = 5) -> None:  # noqa: ANN401
@@ -71,8 +75,12 @@ def run(app: Any, rounds: int = 5) -> None:  # noqa: ANN401
 
     queries = dev_queries(app)
     one_pass(app, queries, 1)  # warm-up
-    print(line("guard + transpile, one pass (per question)", one_pass(app, queries, rounds)))
-    print(line("  reference: the old two-pass pipeline", two_passes(app, queries, rounds)))
+    wall, cpu = one_pass(app, queries, rounds)
+    print(line("guard + transpile, one pass (per question)", wall))
+    print(line("  the same, CPU time", cpu))
+    wall, cpu = two_passes(app, queries, rounds)
+    print(line("  reference: the old two-pass pipeline", wall))
+    print(line("  the same, CPU time", cpu))
 
 
 def main(argv: list[str] | None = None) -> int:
