@@ -7,7 +7,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 SAMPLE_MODEL = Path(__file__).resolve().parent / "semantic_models" / "sample.yaml"
 DEFAULT_HOME = Path(".athena-bot")
@@ -34,6 +33,7 @@ class Settings:
     query_timeout_seconds: float = 300.0  # a local query running longer is stopped
     duckdb_threads: int = 2
     duckdb_memory_limit: str | None = None  # e.g. "2GB"; DuckDB's default (80% of RAM) when unset
+    visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -50,15 +50,16 @@ class Settings:
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
             max_rows=int(env.get("ATHENA_BOT_MAX_ROWS") or 10_000),
             answer_rows=int(env.get("ATHENA_BOT_ANSWER_ROWS") or 1000),
-            max_receives=int(env.get("ATHENA_BOT_MAX_RECEIVES") or 3),
+            max_receives=_at_least(env, "ATHENA_BOT_MAX_RECEIVES", 4, 2),
             identity_file=Path(identity) if identity else None,
             default_metric=env.get("ATHENA_BOT_DEFAULT_METRIC") or "revenue",
             planner=_planner(env.get("ATHENA_BOT_PLANNER")),
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
-            query_timeout_seconds=_positive(env, "ATHENA_BOT_QUERY_TIMEOUT_SECONDS", 300, float),
-            duckdb_threads=_positive(env, "ATHENA_BOT_DUCKDB_THREADS", 2, int),
+            query_timeout_seconds=_seconds(env, "ATHENA_BOT_QUERY_TIMEOUT_SECONDS", 300),
+            duckdb_threads=_at_least(env, "ATHENA_BOT_DUCKDB_THREADS", 2, 1),
             duckdb_memory_limit=_memory(env.get("ATHENA_BOT_DUCKDB_MEMORY_LIMIT")),
+            visibility_timeout=_at_least(env, "ATHENA_BOT_VISIBILITY_TIMEOUT", 60, 1),
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":
@@ -67,6 +68,17 @@ class Settings:
         from dataclasses import replace
 
         return replace(self, lake=Path(lake))
+
+
+def _at_least(env: dict[str, str], name: str, default: int, minimum: int) -> int:
+    raw = (env.get(name) or "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def _planner(value: str | None) -> str | None:
@@ -81,17 +93,15 @@ def _planner(value: str | None) -> str | None:
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
-def _positive(env: dict[str, str], name: str, default: float, kind: type[int] | type[float]) -> Any:  # noqa: ANN401
-    """A positive number of ``kind`` from ``env[name]``, or the default; a ValueError names the variable."""
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds from ``env[name]``, or the default."""
     raw = (env.get(name) or "").strip()
-    if not raw:
-        return kind(default)
     try:
-        value = kind(raw)
+        value = float(raw) if raw else default
     except ValueError:
-        value = 0
-    if not value > 0 or value != value or value == float("inf"):
-        raise ValueError(f"{name} must be a positive {'whole ' if kind is int else ''}number, not {raw!r}")
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
     return value
 
 
