@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench score install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
+score: $(STAMP)
+	$(BIN)/python -m tests.dev_set.score $(or $(SETS),dev blind saas hr)
 
 clean:
 	rm -rf $(VENV) .lake .athena-bot build *.egg-info
