@@ -38,6 +38,7 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         return labels
     labels = {m: model.metrics[m].label for m in query.metrics}
     labels.update({d: model.dimensions[d].label for d in query.dimensions})
+    labels.update(_key_labels(query, model))
     if query.grain:
         labels[query.grain] = query.grain.capitalize()
     if query.compare:
@@ -50,6 +51,29 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     return labels
 
 
+def _key_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
+    """Labels of the key columns shown next to names that repeat ("Customer ID")."""
+    labels = {}
+    for name in query.dimensions:
+        dim = model.dimensions[name]
+        if dim.key is not None and dim.key_alias:
+            suffix = "ID" if dim.key.column == "id" or dim.key.column.endswith("_id") else "key"
+            labels[dim.key_alias] = f"{dim.label} {suffix}"
+    return labels
+
+
+def row_names(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> list[str]:
+    """What each row is called in a summary: the first dimension's value, with its key when the
+    dimension is keyed by one ("Globex BV (ID 1042)": names repeat)."""
+    dim = model.dimensions[query.dimensions[0]]
+    names = [str(v) for v in table.column(dim.name)]
+    if dim.key_alias and dim.key_alias in table.columns:
+        missing = model.missing_labels(dim.column.table)
+        names = [n if n in missing or k is None else f"{n} (ID {k})"
+                 for n, k in zip(names, table.column(dim.key_alias))]
+    return names
+
+
 def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     if query.entity:
         entity = model.entities[query.entity]
@@ -59,6 +83,7 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
         formats[count_column(entity)] = "integer"
         return formats
     formats = {m: model.metrics[m].format for m in query.metrics}
+    formats.update({alias: "id" for alias in _key_labels(query, model)})
     if query.share:
         formats[SHARE_COLUMN] = "percent"
     if query.growth:
@@ -172,11 +197,13 @@ def _summarize_compare(query: SemanticQuery, model: SemanticModel, table: Result
 
 def _summarize_share(query: SemanticQuery, model: SemanticModel, table: ResultTable, head: str) -> str:
     metric = model.metrics[query.metrics[0]]
-    key = query.dimensions[0]
-    rows = list(zip(table.column(key), table.column(metric.name), table.column(SHARE_COLUMN)))
+    rows = list(zip(row_names(query, model, table), table.column(metric.name), table.column(SHARE_COLUMN)))
     # the total of every row, not only those shown (a top 10 still has shares of the whole)
     total = next((float(v) / s for _, v, s in rows if v and s), sum(float(v or 0) for _, v, _ in rows))
-    picked = [r for r in rows if str(r[0]).lower() in {h.lower() for h in query.highlight}] or rows[:1]
+    missing = model.missing_labels(model.dimensions[query.dimensions[0]].column.table)
+    members = [r for r in rows if r[0] not in missing]
+    picked = [r for r in rows if str(r[0]).lower() in {h.lower() for h in query.highlight}] or members[:1]
+    picked += [r for r in rows if r[0] in missing and r not in picked]  # what the members leave out
     parts = [f"{name} {format_value(share, 'percent')} ({format_value(value, metric.format, compact=True)})"
              for name, value, share in picked]
     return f"{head}: {', '.join(parts)} of {format_value(total, metric.format, compact=True)} in total."
@@ -214,6 +241,8 @@ def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -
         return format_value(value, metric.format, compact=True)
 
     if not query.dimensions and not query.grain:
+        if all(table.column(m)[0] is None for m in query.metrics):  # an aggregate of no rows
+            return f"{head}: no data matched."
         rest = ", ".join(f"{model.metrics[m].label.lower()} {format_value(table.column(m)[0], model.metrics[m].format, compact=True)}"
                          for m in query.metrics[1:])
         return f"{head}: {fmt(values[0])}" + (f"; {rest}." if rest else ".")
@@ -228,27 +257,33 @@ def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -
             latest = f"; {periods[-1]} was {'+' if change >= 0 else ''}{change:.1%} on {periods[-2]}"
         return (f"{head}: from {fmt(values[0])} in {periods[0]} to {fmt(values[-1])} in "
                 f"{periods[-1]}, peaking at {fmt(peak[1])} in {peak[0]}{latest}.")
-    key = query.dimensions[0]
+    names = row_names(query, model, table)
+    missing = model.missing_labels(model.dimensions[query.dimensions[0]].column.table)
     if query.grain:
         totals: dict[object, float] = {}
-        for name, value in zip(table.column(key), values):
+        for name, value in zip(names, values):
             totals[name] = totals.get(name, 0.0) + (value or 0)
-        leader_name = max(totals, key=lambda k: totals[k])
+        members = [k for k in totals if k not in missing] or list(totals)
+        leader_name = max(members, key=lambda k: totals[k])
         periods = table.column(query.grain)
         span = f"{period_label(min(periods), query.grain)} to {period_label(max(periods), query.grain)}"
         if metric.additive:
             return f"{head}: {leader_name} led with {fmt(totals[leader_name])} in total, {span}."
         return f"{head}: {len(totals)} series over {len(set(periods))} periods, {span}."
-    leader = table.rows[0]
-    name = leader[table.columns.index(key)]
-    value = leader[table.columns.index(metric.name)]
+    # the group of rows without a match ("(no store)") is not a member: it never leads
+    first = next((i for i, n in enumerate(names) if n not in missing), 0)
+    name, value = names[first], values[first]
     lowest = query.order == "asc"
-    share = ""
     total = sum(v for v in values if v is not None)
-    if metric.additive and total and not query.limit and not query.conditions and value is not None:
-        share = f" ({value / total:.0%})"
+    with_shares = metric.additive and total and not query.limit and not query.conditions
+
+    def share(part: object) -> str:
+        return f" ({part / total:.0%})" if with_shares and part is not None else ""  # type: ignore[operator]
+
     if metric.additive:
         verb = "was lowest with" if lowest else "led with"
     else:
         verb = "was lowest at" if lowest else "was highest at"
-    return f"{head}: {name} {verb} {fmt(value)}{share}."
+    unmatched = "".join(f"; {n} {fmt(v)}{share(v)}" for i, (n, v) in enumerate(zip(names, values))
+                        if n in missing and i != first)
+    return f"{head}: {name} {verb} {fmt(value)}{share(value)}{unmatched}."

@@ -77,7 +77,7 @@ class Derivation:
                 names = [s.name for s in m.senses if s.kind == "dimension"]
                 reachable = self.resolver.reachable_dims(names, tables, roots)
                 if len(reachable) > 1:
-                    reachable = [d for d in reachable if self.model.dimensions[d].default] or reachable
+                    reachable = [d for d in reachable if self.model.dimensions[d].is_default(tables)] or reachable
                 if len(reachable) != 1:
                     raise NeedsClarification(f"Broken down by which {' or '.join(names)}?",
                                              [self.model.dimensions[d].label for d in names])

@@ -194,7 +194,7 @@ class Resolver:
             if len(reachable) > 1:
                 reachable = self.nearest_dims(reachable, tables)
             if len(reachable) > 1:
-                reachable = [self._default_sense(m, reachable)]
+                reachable = [self._default_sense(m, reachable, tables)]
             out.append((reachable[0], explicit))
         return out
 
@@ -210,11 +210,11 @@ class Resolver:
         nearest = [d for d in dims if distance(d) == best]
         return nearest if best != float("inf") else dims
 
-    def _default_sense(self, m: Mention, dims: list[str]) -> str:
-        """The model's default among several senses of one word, with the others offered as
-        one-click alternatives; without a single default, the question is asked."""
+    def _default_sense(self, m: Mention, dims: list[str], measured: set[str]) -> str:
+        """The model's default among several senses of one word (for the measured tables), with
+        the others offered as one-click alternatives; without a single default, it is asked."""
         labels = {d: self.model.dimensions[d].label for d in dims}
-        defaults = [d for d in dims if self.model.dimensions[d].default]
+        defaults = [d for d in dims if self.model.dimensions[d].is_default(measured)]
         rewrites = {labels[d]: self.rewrite(m, labels[d].lower()) for d in dims}
         if len(defaults) != 1:
             options = list(labels.values())
@@ -285,7 +285,7 @@ class Resolver:
             if len(dims) > 1:
                 dims = self.nearest_dims(dims, tables)
             if len(dims) > 1:
-                preferred = [d for d in dims if self.model.dimensions[d].default]
+                preferred = [d for d in dims if self.model.dimensions[d].is_default(tables)]
                 if len(preferred) != 1:
                     options = [f"{self.model.dimensions[d].label} {self.value_of(values, d)}"
                                for d in dims]
