@@ -169,7 +169,9 @@ class Compiler:
             select = select.select(exp.alias_(share, SHARE_COLUMN), copy=False)
         if query.growth and bucket is not None:  # change against the previous period, per breakdown
             first = aggregates[metrics[0].name]
-            window = exp.Window(this=exp.Anonymous(this="LAG", expressions=[first.copy()]),
+            lag = [first.copy()] + ([exp.Literal.number(derived_sql.growth_lag(query))]
+                                    if derived_sql.growth_lag(query) > 1 else [])
+            window = exp.Window(this=exp.Anonymous(this="LAG", expressions=lag),
                                 partition_by=[e for c in dim_columns for e in c.grouped],
                                 order=exp.Order(expressions=[exp.Ordered(this=bucket.copy())]), over="OVER")
             change = exp.Sub(this=exp.Div(this=exp.cast(first.copy(), exp.DataType.build("double")),

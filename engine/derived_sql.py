@@ -90,11 +90,23 @@ def ratio_order(query: SemanticQuery) -> list[exp.Ordered] | None:
     return [exp.Ordered(this=exp.column(ratio_column(query)), desc=query.order != "asc")]
 
 
+_PERIODS_IN = {("year", "quarter"): 4, ("year", "month"): 12, ("year", "week"): 52, ("year", "day"): 365,
+               ("quarter", "month"): 3, ("quarter", "week"): 13, ("month", "day"): 30, ("week", "day"): 7}
+
+
+def growth_lag(query: SemanticQuery) -> int:
+    """How many periods back the change compares with: 1, or 12 for "yoy by month"."""
+    if query.growth_over and query.grain:
+        return _PERIODS_IN.get((query.growth_over, query.grain), 1)
+    return 1
+
+
 def growth_lead_in(query: SemanticQuery) -> SemanticQuery:
-    """Growth over a range reads one period more, so the first period has its change too."""
+    """Growth over a range reads one period more (a year more for "yoy by month"), so the first
+    period has its change too."""
     if not (query.growth and query.grain and query.time_range and not query.compare):
         return query
-    start = shift(query.time_range.start, query.grain, -1)
+    start = shift(query.time_range.start, query.growth_over or query.grain, -1)
     return replace(query, time_range=replace(query.time_range, start=start))
 
 

@@ -109,8 +109,14 @@ class Derivation:
         if derived.repeat is not None and scope is None:
             scope = activity_of(self.model, entity)  # a repeat customer buys again: the buyers' orders
         others = [m for m in parsed.mentions if m is not head]
+        # counts of rows that belong to the entity ("an overdue invoice" of an account)
+        own = self.model.entities[entity].table
         named_counts = [(m, s.name) for m in others for s in m.senses if s.kind == "metric"
-                        and isinstance(self.model.metrics[s.name].expression, exp.Count)]
+                        and isinstance(self.model.metrics[s.name].expression, exp.Count)
+                        and self._belongs_to(s.name, own)]
+        if any(s.kind == "metric" and (m, s.name) not in named_counts for m in others for s in m.senses
+               if m.kinds() == {"metric"}):
+            return None  # "revenue from repeat customers": another measure, not a count
         conditions: list[Condition] = []
         events: str | None = None
         for i in derived.times:
@@ -128,9 +134,6 @@ class Derivation:
             conditions = [Condition(events, c.op, c.value, c.high) for c in near] or [Condition(events, ">=", 1)]
         if events is None or not conditions:
             return None
-        if any(m.kinds() == {"metric"} and not any(s.name == events for s in m.senses) for m, _ in named_counts) \
-                and derived.repeat is not None:
-            return None  # "revenue from repeat customers" is not a count
         self.used |= {"repeat", "times"}
         metric = self.model.metrics[events]
         tables = set(metric.tables)
@@ -142,6 +145,13 @@ class Derivation:
         return SemanticQuery(metrics=[events], dimensions=dims, filters=filters, time_range=parsed.time.range,
                              grain=parsed.time.grain, conditions=conditions, count_of=entity, scope=scope,
                              share=parsed.share)
+
+    def _belongs_to(self, metric: str, table: str) -> bool:
+        """Whether the rows ``metric`` counts each belong to one row of ``table`` (invoices of an
+        account), so an entity of ``table`` can have some of them."""
+        home = self.model.metrics[metric].roots[0]
+        path = self.model.join_path(home, table)
+        return home != table and path is not None
 
     def _entity_dimension(self, entity: str) -> str | None:
         """The dimension that names an entity's rows (customer name for customers)."""

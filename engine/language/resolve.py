@@ -279,6 +279,8 @@ class Resolver:
                 raise NeedsClarification(
                     f"{what} can't be filtered by {where} \"{values[0].value}\". "
                     f"Try another filter or {verb}.")
+            if self.reading.correction_in(*m.chars) is not None:
+                self._check_spelt(m, self.value_of(values, dims[0]), dims[0])
             dims = self._of_noun(m, values, dims, all_mentions or mentions)
             if len(dims) > 1:
                 dims = self._qualified(m, dims, all_mentions or mentions) or dims
@@ -338,7 +340,8 @@ class Resolver:
         head = next((o for o in reversed(mentions) if o.end <= m.start and m.start - o.end <= 2), None)
         if head is None:
             return []
-        tables = {self.table_of(s) for s in head.senses} - {None}
+        nouns = [s for s in head.original if s.kind in ("entity", "dimension")] or head.senses
+        tables = {self.table_of(s) for s in nouns} - {None}
         return [d for d in dims if self.model.dimensions[d].column.table in tables]
 
     def table_of(self, sense: Sense) -> str | None:

@@ -61,6 +61,8 @@ class TimeParse:
     # "vs the year before" said without a period of its own: the unit to shift the thread's
     # period by ("custom": the same number of days before); None when not said
     shift_unit: str | None = None
+    # "year over year" (yoy) with a finer grain: each period against the same one a year before
+    over: str | None = None
 
 
 _COMPARE_RE = re.compile(r"\b(?:vs|versus|compared|compare|against|relative\s+to|and|or|over)\b")
@@ -389,8 +391,14 @@ def _built(build, m: re.Match[str], as_of: dt.date) -> DateRange | None:  # noqa
         raise CalendarError(f"\"{words}\" is not a date: {err}.") from None
 
 
+_OVER_RE = re.compile(r"\b(day|week|month|quarter|year)\s+(?:over|on|vs)\s+(?:the\s+)?(?:previous\s+|prior\s+)?\1\b")
+
+
 def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) -> TimeParse:
     grain: str | None = None
+    over = _OVER_RE.search(text)
+    if over:  # "year over year": a change column against the same period one unit before
+        text = text[: over.start()] + " " * (over.end() - over.start()) + text[over.end():]
     for pattern, name in _GRAIN_PATTERNS:
         m = re.search(pattern, text)
         if m is None and re.search(r"\b(?:by|per)\b", text):  # "by channel and month"
@@ -403,7 +411,13 @@ def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) ->
     if m:  # "trend": over time, at the grain asked for or one that fits the range
         grain = grain or _default_grain(found)
         text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
-    return TimeParse(found, grain, text, compare)
+    unit = over[1] if over else None
+    if unit and grain is None:
+        grain = unit
+    parsed = TimeParse(found, grain, text, compare)
+    if unit and GRAINS.index(grain) < GRAINS.index(unit):
+        parsed.over = unit  # "revenue yoy by quarter": each quarter against the one a year before
+    return parsed
 
 
 def _default_grain(found: DateRange | None) -> str:
@@ -447,7 +461,11 @@ def _half(n: int, year: int | None, as_of: dt.date, label: str) -> DateRange:
 
 
 def _between(m: re.Match[str], as_of: dt.date) -> DateRange | None:
-    first, second = _point(m[1], as_of), _point(m[2], as_of)
+    start, end = m[1], m[2]
+    year = re.search(r"\b\d{4}$", end)
+    if year and not re.search(r"\d{4}", start):  # "between 1 dec and 24 dec 2024": both in 2024
+        start = f"{start} {year[0]}"
+    first, second = _point(start, as_of), _point(end, as_of)
     if first is None or second is None or second.end < first.start:
         return None
     return DateRange(first.start, second.end, m[0].strip())

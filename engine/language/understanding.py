@@ -37,6 +37,16 @@ _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offe
                    r"\bare\s+there\b|\bexist\b|\bavailable\b")
 
 
+_SPEED_WORDS = {"fastest", "quickest", "slowest", "shortest", "longest"}
+_DURATION = re.compile(r"\b(?:time|times|hours?|days?|minutes?|seconds?|duration|durations|lead|wait)\b")
+
+
+def _is_duration(metric) -> bool:  # noqa: ANN001 - a Metric
+    """A metric that measures how long something takes ("resolution time (hours)")."""
+    return metric.format in ("decimal", "number") and bool(_DURATION.search(
+        " ".join([metric.label, metric.name.replace("_", " "), *metric.synonyms]).lower()))
+
+
 @dataclass
 class Interpretation:
     """A question as it was read: the query, and each word with the element that read it."""
@@ -166,10 +176,13 @@ class Understanding:
         grain = time.grain
         time_range = time.range
         order = cast(Literal["asc", "desc"] | None, ranking.order)
+        if ranking.word in _SPEED_WORDS and metrics:
+            # on a duration the fastest is the shortest and the slowest the longest; on anything
+            # else "fastest" is the most and "slowest" the least ("the slowest day for orders")
+            duration = _is_duration(self.model.metrics[metrics[0]])
+            order = "asc" if (ranking.word in ("fastest", "quickest", "shortest")) == duration else "desc"
         if parsed.growth and ranking.ranked and group_by and not grain and not time.compare:
             # "which category grew fastest": ranked by the change on the period before
-            if ranking.word in ("fastest", "quickest"):
-                order = "desc"
             current = time_range or DateRange(shift(as_of, "year", -1) + dt.timedelta(days=1), as_of, "past year")
             compare = [previous_period(current), current]
             query = SemanticQuery(metrics=metrics[:1], dimensions=group_by, filters=filters,
@@ -197,7 +210,8 @@ class Understanding:
                               time_range=time_range, grain=grain, order=order,
                               limit=ranking.limit, conditions=conditions, compare=time.compare,
                               share=parsed.share, highlight=highlight,
-                              growth=parsed.growth and not time.compare,
+                              growth=(parsed.growth or time.over is not None) and not time.compare,
+                              growth_over=time.over,
                               ratio=[ratio.numerator, ratio.denominator] if ratio else [],
                               ratio_kind=ratio.kind if ratio else "per",
                               percentile=percentile)
