@@ -163,7 +163,8 @@ class Compiler:
         if group:
             select = select.group_by(*group, copy=False)
         if query.share:  # the first metric's share of the total over all rows of the answer
-            total = exp.Window(this=exp.Sum(this=aggregates[metrics[0].name].copy()), over="OVER")
+            total = exp.Window(this=exp.Sum(this=aggregates[metrics[0].name].copy()), over="OVER",
+                               partition_by=derived_sql.share_partition(query, model, bucket))
             share = exp.Div(this=exp.cast(aggregates[metrics[0].name].copy(), exp.DataType.build("double")),
                             expression=exp.func("NULLIF", total, exp.Literal.number(0)))
             select = select.select(exp.alias_(share, SHARE_COLUMN), copy=False)

@@ -94,6 +94,18 @@ _PERIODS_IN = {("year", "quarter"): 4, ("year", "month"): 12, ("year", "week"): 
                ("quarter", "month"): 3, ("quarter", "week"): 13, ("month", "day"): 30, ("week", "day"): 7}
 
 
+def share_partition(query: SemanticQuery, model: SemanticModel,
+                    bucket: exp.Expression | None = None) -> list[exp.Expression]:
+    """"no-show rate by clinic", "online % by month": a named value's share within each row of
+    the other breakdowns (and periods)."""
+    if not query.highlight or (len(query.dimensions) < 2 and bucket is None):
+        return []
+    from engine.compiler import _col
+
+    return ([bucket.copy()] if bucket is not None else []) + \
+        [_col(model.dimensions[d].column) for d in query.dimensions[1:]]
+
+
 def growth_lag(query: SemanticQuery) -> int:
     """How many periods back the change compares with: 1, or 12 for "yoy by month"."""
     if query.growth_over and query.grain:

@@ -206,7 +206,10 @@ class Derivation:
                 before = [o for o in metric_mentions if o.end <= m.start and o is not m]
                 if before:
                     mentions.remove(m)
-                    return Ratio(self._metric_of(before[-1]), self._metric_of(m))
+                    numerator = self.model.metrics[self._metric_of(before[-1])]
+                    if not numerator.additive and self.model.metrics[self._metric_of(m)].roots[0] in numerator.tables:
+                        return None  # "avg fee per appointment": the average is already per row
+                    return Ratio(numerator.name, self._metric_of(m))
         if parsed.averaged:  # "average revenue per customer": divided by the customers in its data
             for m in mentions:
                 if m.prefix[-1:] == ["per"] and "entity" in m.kinds():
@@ -246,6 +249,20 @@ class Derivation:
             return Ratio(self._metric_of(first), self._metric_of(second))
         return None
 
+    def value_rate(self, mentions: list[Mention]) -> Mention | None:
+        """"no-show rate by clinic", "online %": the named value's share of the rows (within
+        each breakdown); the value's mention."""
+        source = self.parsed.source
+        spans = [(s, e, "rate") for s, e in self.parsed.derived.rates] + \
+            [(s, e, "percent") for s, e in self.parsed.derived.percent]
+        for start, _, word in spans:
+            before = [m for m in mentions if m.chars[1] <= start and not source[m.chars[1]:start].strip()
+                      and m.kinds() == {"value"}]
+            if before:
+                self.used.add(word)
+                return before[-1]
+        return None
+
     @staticmethod
     def _metric_of(m: Mention) -> str:
         return next(s.name for s in m.senses if s.kind == "metric")
@@ -264,6 +281,8 @@ class Derivation:
             unused.append("repeat")
         if derived.times and "times" not in self.used:
             unused.append("times")
+        if derived.rates and "rate" not in self.used:
+            unused.append("rate")
         if unused:
             words = ", ".join(f"\"{w}\"" for w in unused)
             raise NeedsClarification(f"I don't know how to apply {words} to this question. I can give "

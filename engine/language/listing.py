@@ -70,6 +70,10 @@ def listing(model: SemanticModel, resolver: Resolver, name: str, parsed: Parsed,
     conditions: list[Condition] = []
     for cond in parsed.conditions:
         target = nearest(cond, named) or entity.default_measure
+        if cond.money and target is not None and entity.measures[target].format != "currency":
+            # "appointments over $300": an amount of money, so the entity's money measure
+            money = [m.name for m in entity.measures.values() if m.format == "currency"]
+            target = money[0] if len(money) == 1 else None
         if target is None:
             raise NeedsClarification(f"Which number about {label}s should be "
                                      f"{cond.op} {cond.value:g}?",

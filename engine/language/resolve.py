@@ -383,6 +383,12 @@ class Resolver:
         out = []
         for cond in conditions:
             target = nearest(cond, named) or metrics[0]
+            if cond.money and self.model.metrics[target].format != "currency":
+                money = [m for m in metrics if self.model.metrics[m].format == "currency"]
+                if len(money) != 1:
+                    raise NeedsClarification(f"Which amount should be {cond.op} {cond.value:,.0f}? "
+                                             f"{self.model.metrics[target].label} is not an amount of money.")
+                target = money[0]
             if target not in metrics:
                 metrics.append(target)
             value, high = cond.value, cond.high

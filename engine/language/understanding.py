@@ -109,6 +109,7 @@ class Understanding:
             return query
         ratio = derivation.ratio(parsed.mentions)
         events = derivation.events_breakdown(parsed.mentions)
+        rated = derivation.value_rate(parsed.mentions)
         for m in parsed.mentions:
             m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
             if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
@@ -120,6 +121,8 @@ class Understanding:
                                    bool(parsed.conditions))
         if events is not None:  # "customers who ordered more than once": conditions on their orders
             metrics = [events]
+        if rated is not None and not metrics:  # "no-show rate": a share of the rows counted
+            metrics = resolver.count_metric([rated])
         follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
@@ -171,7 +174,15 @@ class Understanding:
             conditions = [replace(c, target=events) if i in parsed.derived.times else c
                           for i, c in enumerate(conditions)]
         highlight: list[str] = []
-        if parsed.share:
+        if rated is not None:  # the value's share within each row of the breakdown asked for
+            value = next((f for f in filters if not f.negate and any(
+                s.kind == "value" and s.name == f.dimension for s in rated.senses)), None)
+            if value is None or len(value.values) != 1:
+                raise NeedsClarification("A rate of which value? Name one, e.g. \"cancellation rate by channel\".")
+            filters = [f for f in filters if f is not value]
+            group_by = [value.dimension, *[d for d in group_by if d != value.dimension]]
+            highlight = list(value.values)
+        elif parsed.share:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
         grain = time.grain
         time_range = time.range
@@ -209,26 +220,34 @@ class Understanding:
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
                               time_range=time_range, grain=grain, order=order,
                               limit=ranking.limit, conditions=conditions, compare=time.compare,
-                              share=parsed.share, highlight=highlight,
+                              share=parsed.share or rated is not None, highlight=highlight,
                               growth=(parsed.growth or time.over is not None) and not time.compare,
                               growth_over=time.over,
                               ratio=[ratio.numerator, ratio.denominator] if ratio else [],
                               ratio_kind=ratio.kind if ratio else "per",
                               percentile=percentile)
         if percentile is not None:
-            self._check_percentile(query)
+            query = self._percentile_query(query)
         derivation.check_used(percentile_applied=percentile is not None)
-        resolver.check_combinable(query)
+        if query.metrics:
+            resolver.check_combinable(query)
         return query
 
-    def _check_percentile(self, query: SemanticQuery) -> None:
+    def _percentile_query(self, query: SemanticQuery) -> SemanticQuery:
+        """A percentile is of a number each row has: what an average metric averages, or the
+        column a total adds up when its rows are an entity's ("median appointment duration")."""
         from sqlglot import exp
 
-        for name in query.metrics:
-            metric = self.model.metrics[name]
-            if not isinstance(metric.expression, exp.Avg):
-                raise NeedsClarification(f"The median of {metric.label.lower()} per what? I can give the "
-                                         "median of a number each row has, e.g. \"median order value\".")
+        metric = self.model.metrics[query.metrics[0]]
+        if isinstance(metric.expression, exp.Avg) and len(query.metrics) == 1:
+            return query
+        if isinstance(metric.expression, (exp.Sum, exp.Avg)) and len(query.metrics) == 1:
+            for entity in self.model.entities.values():
+                for measure in entity.measures.values():
+                    if measure.expression == metric.expression.this and entity.table in metric.tables:
+                        return replace(query, metrics=[], of_measure=f"{entity.name}.{measure.name}")
+        raise NeedsClarification(f"The median of {metric.label.lower()} per what? I can give the "
+                                 "median of a number each row has, e.g. \"median order value\".")
 
     @staticmethod
     def _time(time: TimeParse, previous: SemanticQuery | None) -> TimeParse:
