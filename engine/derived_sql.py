@@ -122,8 +122,13 @@ def growth_lead_in(query: SemanticQuery) -> SemanticQuery:
     return replace(query, time_range=replace(query.time_range, start=start))
 
 
+RANK_COLUMN = "rank"
+
+
 def finish(compiler: "Compiler", select: exp.Select, original: SemanticQuery, query: SemanticQuery) -> exp.Select:
     """Wrap the compiled query where a derived measure needs an outer step."""
+    if query.rank_within:
+        return _ranked_within(compiler, select, query)
     if query.share and query.highlight and query.dimensions:
         return _only_named(select, query)
     if original.time_range is not None and query.time_range != original.time_range:
@@ -147,6 +152,32 @@ def _outer(select: exp.Select, alias: str) -> tuple[exp.Select, list[str]]:
     if limit is not None:
         outer.set("limit", limit)
     return outer, names
+
+
+def _ranked_within(compiler: "Compiler", select: exp.Select, query: SemanticQuery) -> exp.Select:
+    """"the top customer in each region": rows ranked within each group, the first N kept."""
+    from engine.compiler import _col
+
+    model = compiler.model
+    inner = select.copy()
+    limit = query.limit
+    inner.set("limit", None)
+    inner.set("order", None)
+    metric = query.ratio and ratio_column(query) or query.metrics[0]
+    by = [_col(model.dimensions[d].column) for d in query.rank_within]
+    order = inner.args["expressions"][[e.alias_or_name for e in inner.expressions].index(metric)].this.copy()
+    rank = exp.Window(this=exp.Anonymous(this="ROW_NUMBER"), partition_by=by,
+                      order=exp.Order(expressions=[exp.Ordered(this=order, desc=query.order != "asc")]), over="OVER")
+    inner = inner.select(exp.alias_(rank, RANK_COLUMN), copy=False)
+    names = list(inner.named_selects)
+    outer = exp.select(*[exp.column(n, table="ranked") for n in names]).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
+    if limit:
+        outer = outer.where(exp.LTE(this=exp.column(RANK_COLUMN, table="ranked"),
+                                    expression=exp.Literal.number(limit)), copy=False)
+    keys = [exp.Ordered(this=exp.column(d, table="ranked")) for d in query.rank_within]
+    outer = outer.order_by(*keys, exp.Ordered(this=exp.column(RANK_COLUMN, table="ranked")), copy=False)
+    return outer.limit(1000, copy=False)
 
 
 def _only_named(select: exp.Select, query: SemanticQuery) -> exp.Select:
@@ -342,6 +373,8 @@ def labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     if query.count_of:
         out[f"{query.count_of}_count"] = f"{model.entities[query.count_of].label}s"
         out[f"all_{query.count_of}_count"] = f"All {model.entities[query.count_of].label.lower()}s"
+    if query.rank_within:
+        out[RANK_COLUMN] = "Rank"
     return out
 
 
@@ -360,6 +393,8 @@ def formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     if query.count_of:
         out[f"{query.count_of}_count"] = "integer"
         out[f"all_{query.count_of}_count"] = "integer"
+    if query.rank_within:
+        out[RANK_COLUMN] = "integer"
     return out
 
 

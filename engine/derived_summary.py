@@ -55,6 +55,12 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable, he
             return f"{head}: {value} is {format_value(top[1], 'percent')} in {top[0]}."
         return (f"{head}: {value} highest in {top[0]} ({format_value(top[1], 'percent')}), lowest in "
                 f"{low[0]} ({format_value(low[1], 'percent')}).")
+    if query.rank_within:
+        ranked = [d for d in query.dimensions if d not in query.rank_within][0]
+        group = query.rank_within[0]
+        firsts = [(g, r) for g, r, k in zip(table.column(group), table.column(ranked), table.column("rank")) if k == 1]
+        shown = "; ".join(f"{g}: {r}" for g, r in firsts[:6]) + ("; ..." if len(firsts) > 6 else "")
+        return f"{head}: {shown}."
     if query.count_of:
         column = f"{query.count_of}_count"
         if query.share and not query.dimensions and not query.grain:

@@ -165,7 +165,10 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         text += ", " + " vs ".join(range_label(r) for r in query.compare)
     elif not query.compare:
         text += f", {query.time_range.describe()}" if query.time_range else ", all time"
-    if query.limit and query.order and (query.dimensions or query.grain):
+    if query.rank_within:
+        within = " and ".join(model.dimensions[d].label.lower() for d in query.rank_within)
+        text += f", {'top' if query.order != 'asc' else 'bottom'} {query.limit or 'all'} in each {within}"
+    elif query.limit and query.order and (query.dimensions or query.grain):
         if query.limit > 1:  # one row: the sentence itself says "led with" or "was lowest"
             text += f", {'top' if query.order == 'desc' else 'bottom'} {query.limit}"
     return text

@@ -53,6 +53,7 @@ class SemanticQuery:
     of_measure: str | None = None  # "entity.measure" the percentile is of ("order.order_value")
     count_of: str | None = None  # entity whose keys meeting the conditions are counted
     scope: str | None = None  # a metric whose filter the other metrics are computed within
+    rank_within: list[str] = field(default_factory=list)  # "top customer in each region": per group
     # what the summary must say about how the question was read: corrections and assumptions
     notes: list[str] = field(default_factory=list)
     # one-click alternatives to an assumption: option -> the question rewritten with it
@@ -81,6 +82,7 @@ class SemanticQuery:
             ratio=list(data.get("ratio") or []), ratio_kind=data.get("ratio_kind") or "per",
             percentile=data.get("percentile"), of_measure=data.get("of_measure"),
             count_of=data.get("count_of"), scope=data.get("scope"),
+            rank_within=list(data.get("rank_within") or []),
             alternatives=dict(data.get("alternatives") or {}),
         )
 

@@ -19,6 +19,13 @@ def listing_entity(model: SemanticModel, resolver: Resolver, parsed: Parsed) -> 
         return None  # "customers who ordered 3+ times": a count of their orders, not a row's number
     # "the latest 10 orders from consumer customers": the noun after a value only says whose
     entity_mentions = [m for m in parsed.mentions if "entity" in m.kinds()]
+    if len(entity_mentions) > 1:  # "orders with more than 5 items": the items of an order, a measure
+        entities = {s.name for m in entity_mentions for s in m.senses if s.kind == "entity"}
+        for m in entity_mentions:
+            own = [s for s in m.senses if s.kind == "measure" and s.value in entities]
+            if own and any(s.name == own[0].value for o in entity_mentions if o is not m for s in o.senses):
+                m.senses = own
+        entity_mentions = [m for m in entity_mentions if "entity" in m.kinds()]
     if len(entity_mentions) > 1:
         entity_mentions = [m for m in entity_mentions if not resolver.noun_after_value(m, parsed.mentions)]
     if len(entity_mentions) != 1:

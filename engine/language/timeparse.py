@@ -368,6 +368,8 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
          lambda m: _last_n(m, as_of))
     take(r"\b(?:year|quarter|month|week)\s*to\s*date\b|\b(?:ytd|qtd|mtd|wtd)\b|\bso far this (?:year|quarter|month|week)\b",
          lambda m: _to_date(m[0], as_of))
+    take(r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the|this)\s+(year|quarter|month|week)\b",
+         lambda m: _to_date(f"so far this {m[1]}", as_of))  # "since the start of the year"
     take(rf"\b(?:in\s+|during\s+|for\s+|over\s+)?(?:the\s+)?(?:past|trailing)\s+({_UNIT_RE})\b",
          lambda m: _last_n(m, as_of, 1))  # "the past year": the 12 months up to today
     take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(this|current|last|previous|prior)\s+({_UNIT_RE})\b",

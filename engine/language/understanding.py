@@ -34,7 +34,7 @@ _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
 _PERFORMANCE = re.compile(r"\bhow\s+(?:did|does|do|is|are|was|were|has|have)\b.*\b(?:do|doing|did|done|"
                           r"perform|performs|performing|performed|go|going|went)\b|\bperformance\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve|accept|support|take|stock)\b|"
-                   r"\bare\s+there\b|\bexist\b|\bavailable\b")
+                   r"\bare\s+there\b|\bexist\b|\bavailable\b|^\s*(?:what|which)\s+(?:\w+\s+){1,3}(?:are|is)\s+(?:in|for|of|under)\b")
 
 
 _SPEED_WORDS = {"fastest", "quickest", "slowest", "shortest", "longest"}
@@ -81,11 +81,23 @@ class Understanding:
         resolver = Resolver(self.model, self.vocab, parsed.reading)
         query = self._query(parsed, resolver, previous, as_of)
         reading = parsed.reading
+        self._check_negations(reading, query)
         for c in reading.corrections:
             if c.kind == "spelling":
                 reading.note(f"read \"{c.original}\" as {c.word}")
         query = replace(query, notes=list(reading.notes), alternatives=dict(resolver.alternatives))
         return Interpretation(query, reading)
+
+    @staticmethod
+    def _check_negations(reading: Reading, query: SemanticQuery) -> None:
+        """A "not" must exclude a value ("not paid by card"); one that negates an event ("customers
+        who haven't ordered") asks, never answers for everybody."""
+        negations = [c for c in reading.claims if c.role == "negation"]
+        if negations and not any(f.negate for f in query.filters):
+            words = reading.source[negations[0].start:].split()[:3]
+            raise NeedsClarification(
+                f"I can't answer for what did not happen (\"{' '.join(words)}\") yet; I can leave values "
+                "out, e.g. \"orders not paid by card\" or \"revenue excluding books\".")
 
     # -- the query ----------------------------------------------------------------------------
     def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None,
@@ -159,6 +171,9 @@ class Understanding:
         dims = resolver.dimensions(mentions, metrics, tables, roots, ranking.ranked or bool(ranking.limit))
         filters = resolver.filters(mentions, tables, roots, "measure", resolver.metric_labels(metrics))
         filtered_dims = {f.dimension for f in filters}
+        # "the top customer in each region": ranked within each region
+        within = [d for d, _ in dims if ranking.ranked and any(
+            set(m.prefix[-1:]) & {"each", "every", "per"} and any(s.name == d for s in m.senses) for m in mentions)]
         group_by: list[str] = []
         for dim, explicit in dims:
             if dim in filtered_dims and not explicit:
@@ -225,7 +240,8 @@ class Understanding:
                               growth_over=time.over,
                               ratio=[ratio.numerator, ratio.denominator] if ratio else [],
                               ratio_kind=ratio.kind if ratio else "per",
-                              percentile=percentile)
+                              percentile=percentile,
+                              rank_within=within if 0 < len(within) < len(group_by) else [])
         if percentile is not None:
             query = self._percentile_query(query)
         derivation.check_used(percentile_applied=percentile is not None)
