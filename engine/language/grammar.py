@@ -51,9 +51,10 @@ FILLER_WORDS = FUNCTION_WORDS | REQUEST_WORDS | MEASURE_WORDS | EVENT_VERBS | FO
 _UNSUPPORTED_TIME = re.compile(r"\b(?:day|days) of (?:the )?week\b|\bweekdays?\b|\bweekends?\b|"
                                r"\bhour of (?:the )?day\b|\bby hour\b|\bhourly\b|\btime of day\b")
 _SHARE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction|portion|pct)\s+of\b|(?<!\w)%\s+of\b|"
-                    r"\bas\s+a\s+(?:share|percentage|percent)\b")
-_GROWTH = re.compile(r"\b(?:growth(?:\s+rate)?|grow|grew|growing|change|changes|increase|decrease|"
-                     r"delta)\b")
+                    r"\bas\s+a\s+(?:share|percentage|percent)\b|\b(?:share|shares|proportion)\b")
+_GROWTH = re.compile(r"\b(?:growth(?:\s+rate)?|grow|grew|growing|change|changes|increase|increased|increasing|"
+                     r"decrease|decreased|decreasing|delta|drop|dropped|dropping|declin(?:e|ed|ing)|rise|rose|rising|"
+                     r"(?:go|goes|going|went|gone|trending)\s+(?:up|down))\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")

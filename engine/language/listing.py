@@ -119,6 +119,7 @@ def values_listing(model: SemanticModel, resolver: Resolver, mentions: list[Ment
         options = [model.dimensions[d].label for d in names]
         raise NeedsClarification(f"Do you mean {' or '.join(options)}?", options)
     table = model.dimensions[names[0]].column.table
-    filters = resolver.filters([m for m in mentions if "value" in m.kinds()], {table}, [table],
+    # "which products do we carry in each category": "products" names rows, it is no filter value
+    filters = resolver.filters([m for m in mentions if m.kinds() == {"value"}], {table}, [table],
                                "list", model.dimensions[names[0]].label)
     return SemanticQuery(metrics=[], dimensions=names, filters=filters)

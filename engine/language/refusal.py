@@ -7,7 +7,10 @@ import re
 from engine.errors import Refused
 
 _REFUSE_ANYWHERE = re.compile(
-    r"\b(delete|drop|truncate|insert|alter|grant|revoke|merge|unload|msck|vacuum|upsert)\b")
+    r"\b(delete|truncate|insert|alter|grant|revoke|unload|msck|vacuum|upsert)\b|"
+    # "drop table", "merge into": a statement; "did revenue drop", "after the merge": a question
+    r"\b(drop)\s+(?:table|view|database|schema|index|column|partition|all|everything|the\s+\w+\s+table)\b|"
+    r"^\s*(drop|merge)\b|\b(merge)\s+into\b")
 _REFUSE_AT_START = re.compile(
     r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(update|create|remove|replace|modify|change|"
     r"set|rename|overwrite|write|wipe|erase|purge|add|load|copy|restore)\b")
@@ -26,7 +29,8 @@ def check_not_mutating(question: str) -> None:
     lowered = question.lower()
     m = _REFUSE_ANYWHERE.search(lowered) or _REFUSE_AT_START.search(lowered) or _CHANGE_A_RECORD.search(lowered)
     if m:
-        raise Refused(f"I only read data, so I can't {m.group(1)} anything. Ask me a question about "
+        verb = next(g for g in m.groups() if g)
+        raise Refused(f"I only read data, so I can't {verb} anything. Ask me a question about "
                       "the data instead, e.g. \"revenue by region last quarter\".")
     if _TYPED_SQL.search(lowered):
         raise Refused("I don't run SQL typed in chat; every query I run is one I build from a question. "

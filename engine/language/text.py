@@ -21,6 +21,7 @@ CASUAL = {
     "wow": "week over week", "ppl": "people", "btw": "", "pct": "percent", "vs.": "vs",
     "v.": "vs", "v/s": "vs", "w/o": "without", "w/": "with", "&amp;": "&",
     "rn": "right now", "atm": "at the moment", "asap": "", "fyi": "", "imo": "",
+    "hr": "hour", "hrs": "hours", "mins": "minutes", "secs": "seconds",
 }
 # contractions written out: "weren't cancelled" is a negation the grammar must see
 _NOT = {"don't": "do not", "doesn't": "does not", "didn't": "did not", "isn't": "is not",

@@ -282,6 +282,11 @@ def _parse_time(text: str, as_of: dt.date) -> TimeParse:
             compare = [_shifted(current, unit), current]
         else:
             second, rest, second_unit, _ = _find_range(text, as_of)
+            bare = _BARE_LAST.search(text)
+            unit_of_found = next((u for u in GRAINS if found.label in (f"this {u}", f"{u} to date", f"last {u}")), None)
+            if second is None and bare and unit_of_found:  # "this year vs last": the year before
+                compare = [_shifted(found, unit_of_found), found]
+                text = text[: bare.start()] + " " * (bare.end() - bare.start()) + text[bare.end():]
             if second is not None:
                 if second_unit:  # "this year vs last year": the same days one year earlier
                     second = _shifted(found, second_unit)
@@ -310,6 +315,8 @@ def shifted(period: DateRange, unit: str) -> DateRange:
     return _shifted(period, unit)
 
 
+_BARE_LAST = re.compile(r"(?<=vs|us|to|st)\s+(?:the\s+)?(?:last|previous|prior)\b(?!\s+(?:\d+\s+)?\w+)|"
+                        r"(?<=vs|us|to|st)\s+(?:the\s+)?(?:last|previous|prior|one before)\s*$")
 _COMPARE_BEFORE = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)\s+"
                              r"(?:the\s+)?$")
 

@@ -122,6 +122,15 @@ class Understanding:
         ratio = derivation.ratio(parsed.mentions)
         events = derivation.events_breakdown(parsed.mentions)
         rated = derivation.value_rate(parsed.mentions)
+        named_entities = {s.name for m in parsed.mentions for s in m.senses if s.kind == "entity"}
+        superlative = next((s for m in parsed.mentions if parsed.ranking.ranked and m.kinds() == {"measure"}
+                            for s in m.senses if s.value in named_entities), None)
+        if superlative is not None:  # "the most expensive product in each category"
+            entity = self.model.entities[superlative.value or ""]
+            measure = entity.measures[superlative.name].label.lower()
+            raise NeedsClarification(f"I can list {entity.label.lower()}s by {measure} (e.g. \"the 5 "
+                                     f"{entity.label.lower()}s with the highest {measure}\"), but not rank them "
+                                     "by it within groups yet. Which do you want?")
         for m in parsed.mentions:
             m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
             if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
@@ -146,7 +155,8 @@ class Understanding:
             elif parsed.counting or ranking.ranked:
                 # "how many contractors", "top ticket topics": count the rows the words name
                 metrics = resolver.count_metric(mentions)
-            if not metrics and not ranking.ranked and (parsed.listing_verb or _HAVE.search(parsed.source)):
+            if not metrics and not ranking.ranked and not parsed.counting and \
+                    (parsed.listing_verb or _HAVE.search(parsed.source)):
                 values_query = values_listing(self.model, resolver, mentions)
                 if values_query is not None:
                     return values_query
