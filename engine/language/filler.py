@@ -45,7 +45,8 @@ spending used use uses using serve serves served offer offers offered carry carr
 stock stocks stocked exist exists existed available perform performs performed performing
 doing took take takes taking involve involving contain containing recorded booked accept
 accepts accepted support supports supported own owns owned collect collected collecting
-contact contacts contacted contacting reach reached reaching
+contact contacts contacted contacting reach reached reaching visit visits visited visiting
+work works worked working employ employs employed
 """.split())
 FOLLOW_UP_WORDS = frozenset("instead now again also too then same well additionally plus".split())
 _PRONOUN_AFTER = frozenset("show give tell let get send bring find help".split())

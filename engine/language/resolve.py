@@ -116,11 +116,20 @@ class Resolver:
                     for t in [self.table_of(s)] if t}
             if mine:
                 tables = mine if tables is None else tables & mine
+        # never the count of the breakdown's own rows ("which clinic grew": one clinic per clinic)
+        own = {self.model.dimensions[s.name].column.table for m in mentions for s in m.senses
+               if s.kind == "dimension" and self._names_rows(s.name)}
         candidates = [name for name, metric in self.model.metrics.items()
                       if tables and metric.roots[0] in tables and isinstance(metric.expression, exp.Count)
-                      and metric.filter_expression is None]
+                      and metric.filter_expression is None and metric.roots[0] not in own]
         by_table = {self.model.metrics[c].roots[0] for c in candidates}
         return candidates[:1] if len(by_table) == 1 else []
+
+    def _names_rows(self, dimension: str) -> bool:
+        """Whether a dimension is the name (or key) of its table's entity: one value per row."""
+        dim = self.model.dimensions[dimension]
+        return dim.key is not None or any(
+            e.table == dim.column.table and dim.column in (e.key, *e.show[:2]) for e in self.model.entities.values())
 
     def reaches(self, metric: str, mentions: list[Mention]) -> bool:
         """Whether every breakdown or value the mentions name can go with ``metric``."""
