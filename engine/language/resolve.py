@@ -37,7 +37,12 @@ class Resolver:
 
     # -- metrics ------------------------------------------------------------------------------
     def metrics(self, mentions: list[Mention], ranked: bool, has_limit: bool,
-                rank_end: int | None = None, conditioned: bool = False) -> list[str]:
+                rank_end: int | None = None, conditioned: bool = False, by_time: bool = False) -> list[str]:
+        """The metrics the mentions name; a word that is both a metric and a breakdown (or a
+        value) is the breakdown only when something picks its rows ("top 5 customers"); when
+        periods are ranked ("the worst month for returns") it is the measure."""
+        if by_time:
+            has_limit, ranked = False, False
         for m in mentions:
             self._total_of(m)
         plain = [m for m in mentions if all(x.kind == "metric" for x in m.senses)]

@@ -47,6 +47,16 @@ def _is_duration(metric) -> bool:  # noqa: ANN001 - a Metric
         " ".join([metric.label, metric.name.replace("_", " "), *metric.synonyms]).lower()))
 
 
+_BAD_OUTCOME = re.compile(r"\b(?:return|returns|returned|cancel\w*|churn\w*|refund\w*|complaint\w*|no.?shows?|"
+                          r"defect\w*|errors?|fail\w*|late|overdue|escalat\w*|bounce\w*)\b")
+
+
+def _lower_is_better(metric) -> bool:  # noqa: ANN001 - a Metric
+    """Returns, cancellations, durations: the best is the lowest."""
+    text = " ".join([metric.label, metric.name.replace("_", " "), metric.filter_label or ""]).lower()
+    return bool(_BAD_OUTCOME.search(text)) or _is_duration(metric)
+
+
 @dataclass
 class Interpretation:
     """A question as it was read: the query, and each word with the element that read it."""
@@ -138,8 +148,10 @@ class Understanding:
         mentions = [m for m in parsed.mentions if m.senses]
         time = self._time(parsed.time, previous)
         ranking = parsed.ranking
+        ranked_periods = time.grain is not None and not any(
+            "dimension" in m.kinds() and "metric" not in m.kinds() and "value" not in m.kinds() for m in mentions)
         metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end,
-                                   bool(parsed.conditions))
+                                   bool(parsed.conditions), ranked_periods and ranking.ranked)
         if events is not None:  # "customers who ordered more than once": conditions on their orders
             metrics = [events]
         if rated is not None and not metrics:  # "no-show rate": a share of the rows counted
@@ -212,6 +224,9 @@ class Understanding:
         grain = time.grain
         time_range = time.range
         order = cast(Literal["asc", "desc"] | None, ranking.order)
+        if ranking.word in ("best", "worst", "better", "worse") and metrics and \
+                _lower_is_better(self.model.metrics[metrics[0]]):
+            order = "asc" if ranking.word in ("best", "better") else "desc"  # "the worst month for returns"
         if ranking.word in _SPEED_WORDS and metrics:
             # on a duration the fastest is the shortest and the slowest the longest; on anything
             # else "fastest" is the most and "slowest" the least ("the slowest day for orders")
