@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from engine.errors import NeedsClarification
+from engine.grouping import dimension_columns, missing_last
 from engine.language.timeparse import shift
 from engine.semantic_model import Metric, SemanticModel
 from engine.semantic_query import SemanticQuery
@@ -255,11 +256,14 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
         needed.add(entity.time.table)
     joins = compiler._joins(root, needed)
     inner = compiler._from(root, joins)
-    group = [_col(entity.key)] + [_col(model.dimensions[d].column) for d in query.dimensions]
-    inner = inner.select(*[exp.alias_(g.copy(), n) for g, n in zip(group, ["row_key", *query.dimensions])],
-                         copy=False)
+    dim_columns = [dimension_columns(model, d, root, joins, compiler.column_types) for d in query.dimensions]
+    group = [_col(entity.key)] + [e for c in dim_columns for e in c.grouped]
+    inner = inner.select(exp.alias_(_col(entity.key), "row_key"), copy=False)
+    for columns in dim_columns:
+        inner = inner.select(*columns.selected, copy=False)
+    shown = [a for c in dim_columns for a in (c.dimension.name, c.dimension.key_alias if c.key else None) if a]
     inner = inner.select(exp.alias_(measure.expression.copy(), "value"), copy=False)
-    conditions = [compiler._filter(f) for f in query.filters]
+    conditions = [compiler._filter(f, root, joins) for f in query.filters]
     defining = defining_metric(model, query)
     if defining is not None and defining.filter_expression is not None:
         conditions.append(defining.filter_expression.copy())  # the rows the data team counts
@@ -267,7 +271,7 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
         if entity.time is None:
             raise NeedsClarification(f"{entity.label}s have no date; ask without a time period.")
         conditions += compiler._time_conditions(entity.time, query.time_range.start, query.time_range.end,
-                                                [root, *[j.right for j in joins]])
+                                                compiler._pruned_tables(root, joins))
     if conditions:
         inner = inner.where(exp.and_(*conditions), copy=False)
     if measure.aggregated:
@@ -276,12 +280,15 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
     per_row = exp.column("value", table="per_row")
     value = exp.Avg(this=per_row) if query.percentile is None else \
         exp.ApproxQuantile(this=per_row, quantile=exp.Literal.number(query.percentile))
-    outer = exp.select(*[exp.column(d, table="per_row") for d in query.dimensions],
+    outer = exp.select(*[exp.column(d, table="per_row") for d in shown],
                        exp.alias_(value, percentile_column(query, measure_name))).from_(rows)
     if query.dimensions:
-        outer = outer.group_by(*[exp.column(d, table="per_row") for d in query.dimensions], copy=False)
-        outer = outer.order_by(exp.Ordered(this=exp.column(percentile_column(query, measure_name)),
-                                           desc=query.order != "asc"), copy=False)
+        outer = outer.group_by(*[exp.column(d, table="per_row") for d in shown], copy=False)
+        unmatched = [exp.Ordered(this=exp.Case().when(
+            exp.EQ(this=exp.column(c.dimension.name, table="per_row"), expression=exp.Literal.string(c.missing_label)),
+            exp.Literal.number(1)).else_(exp.Literal.number(0))) for c in dim_columns if c.missing_label]
+        outer = outer.order_by(*unmatched, exp.Ordered(this=exp.column(percentile_column(query, measure_name)),
+                                                       desc=query.order != "asc"), copy=False)
     return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, root)
 
 
@@ -302,7 +309,7 @@ def defining_metric(model: SemanticModel, query: SemanticQuery) -> Metric | None
 def _growth_ranking(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
     """"which category grew fastest": each row's metric in the later and the earlier period, and
     the change between them, ranked by the change."""
-    from engine.compiler import CompiledQuery, _col
+    from engine.compiler import CompiledQuery
 
     model = compiler.model
     metric = model.metrics[query.metrics[0]]
@@ -313,11 +320,12 @@ def _growth_ranking(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuer
     needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
     root = compiler._root([metric], needed)
     joins = compiler._joins(root, needed)
-    tables = [root, *[j.right for j in joins]]
+    tables = compiler._pruned_tables(root, joins)
     select = compiler._from(root, joins)
-    dims = [_col(model.dimensions[d].column) for d in query.dimensions]
-    for d, column in zip(query.dimensions, dims):
-        select = select.select(exp.alias_(column.copy(), d), copy=False)
+    dim_columns = [dimension_columns(model, d, root, joins, compiler.column_types) for d in query.dimensions]
+    dims = [e for c in dim_columns for e in c.grouped]
+    for columns in dim_columns:
+        select = select.select(*columns.selected, copy=False)
 
     def within(period) -> exp.Expression:  # noqa: ANN001
         condition = exp.and_(*compiler._time_conditions(metric.time, period.start, period.end, []))
@@ -328,13 +336,14 @@ def _growth_ranking(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuer
     select = select.select(exp.alias_(now, metric.name), exp.alias_(before, metric.name + PREVIOUS_SUFFIX),
                            exp.alias_(change, "change_vs_previous"), copy=False)
     conditions = [metric.filter_expression.copy()] if metric.filter_expression is not None else []
-    conditions += [compiler._filter(f) for f in query.filters]
+    conditions += [compiler._filter(f, root, joins) for f in query.filters]
     conditions.append(exp.or_(*[exp.paren(exp.and_(*compiler._time_conditions(metric.time, r.start, r.end, tables)))
                                 for r in (earlier, later)]))
     select = select.where(exp.and_(*conditions), copy=False)
     if dims:
         select = select.group_by(*[d.copy() for d in dims], copy=False)
-    select = select.order_by(exp.Ordered(this=exp.column("change_vs_previous"), desc=query.order != "asc",
+    select = select.order_by(*missing_last(dim_columns),  # rank members; "(no store)" is not one
+                             exp.Ordered(this=exp.column("change_vs_previous"), desc=query.order != "asc",
                                          nulls_first=False), copy=False)
     return CompiledQuery(select.limit(query.limit or 1000, copy=False), query, root)
 

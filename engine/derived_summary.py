@@ -6,6 +6,7 @@ from __future__ import annotations
 from engine import derived_sql
 from engine.domain import ResultTable
 from engine.formatting import format_value
+from engine.grouping import first_member
 from engine.language.timeparse import range_label
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
@@ -76,8 +77,8 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable, he
         return f"{head}: {format_value(total, 'integer')} in all, most in {top[0]} ({format_value(top[1], 'integer')})."
     if query.growth and query.compare and query.dimensions:
         metric = model.metrics[query.metrics[0]]
-        row = table.rows[0]
-        name = row[table.columns.index(query.dimensions[0])]
+        index, name = first_member(query, model, table)
+        row = table.rows[index]
         change = row[table.columns.index("change_vs_previous")]
         now = format_value(row[table.columns.index(metric.name)], metric.format, compact=True)
         before = format_value(row[table.columns.index(metric.name + derived_sql.PREVIOUS_SUFFIX)],
@@ -97,8 +98,10 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable, he
         column = derived_sql.ratio_column(query)
         fmt = derived_sql.ratio_format(query, model)
         key = query.dimensions[0] if query.dimensions else query.grain
-        row = table.rows[0]
-        name = row[table.columns.index(key)] if key in table.columns else ""
+        index, name = first_member(query, model, table) if query.dimensions else (0, "")
+        row = table.rows[index]
+        if not query.dimensions:
+            name = row[table.columns.index(key)] if key in table.columns else ""
         verb = "was lowest at" if query.order == "asc" else "was highest at"
         return f"{head}: {name} {verb} {format_value(row[table.columns.index(column)], fmt)}."
     if query.of_measure and (query.dimensions or query.grain):
@@ -106,9 +109,11 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable, he
         column = next(iter(labels))
         fmt = derived_sql.formats(query, model)[column]
         key = query.dimensions[0] if query.dimensions else query.grain
-        row = table.rows[0]
-        return (f"{head}: {row[table.columns.index(key)]} was highest at "
-                f"{format_value(row[table.columns.index(column)], fmt)}.")
+        index, name = first_member(query, model, table) if query.dimensions else (0, "")
+        row = table.rows[index]
+        if not query.dimensions:
+            name = str(row[table.columns.index(key)])
+        return f"{head}: {name} was highest at {format_value(row[table.columns.index(column)], fmt)}."
     if (query.percentile is not None or query.of_measure) and not query.dimensions and not query.grain:
         labels = derived_sql.labels(query, model)
         column = next(iter(labels)) if query.of_measure else query.metrics[0]

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from engine.domain import ResultTable
 from engine.semantic_model import ColumnRef, Dimension, Join, SemanticModel
+from engine.semantic_query import SemanticQuery
 
 _TEXT_TYPES = ("varchar", "string", "char")
 
@@ -47,6 +49,7 @@ class DimensionColumns:
     label: exp.Expression  # shown under the dimension's name, grouped
     key: exp.Expression | None = None  # shown under ``dimension.key_alias``, grouped
     missing: exp.Expression | None = None  # true on the group of rows without a match
+    missing_label: str | None = None  # what that group is called ("(no store)"), for text labels
 
     @property
     def selected(self) -> list[exp.Expression]:
@@ -75,9 +78,9 @@ def dimension_columns(model: SemanticModel, name: str, root: str, joins: list[Jo
     if column_types.get(str(dim.column), "varchar").lower().startswith(_TEXT_TYPES):
         label = exp.Case().when(unmatched, exp.Literal.string(first_outer.missing)).else_(label)
         missing: exp.Expression = exp.EQ(this=label.copy(), expression=exp.Literal.string(first_outer.missing))
-    else:  # a number or date cannot hold the label: the group shows empty
-        missing = label.copy().is_(exp.null())
-    return DimensionColumns(dim, label, key, missing)
+        return DimensionColumns(dim, label, key, missing, first_outer.missing)
+    # a number or date cannot hold the label: the group shows empty
+    return DimensionColumns(dim, label, key, label.copy().is_(exp.null()))
 
 
 def missing_last(columns: list[DimensionColumns]) -> list[exp.Ordered]:
@@ -96,3 +99,24 @@ def reaches_through_outer(model: SemanticModel, root: str, joins: list[Join], ta
     """Whether ``table`` is reached from ``root`` through a LEFT JOIN (its columns may be NULL)."""
     outer = outer_joins(joins)
     return any(j in outer for j in model.join_path(root, table) or [])
+
+
+def row_names(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> list[str]:
+    """What each row is called in a summary: the first dimension's value, with its key when the
+    dimension is keyed by one ("Globex BV (ID 1042)": names repeat)."""
+    dim = model.dimensions[query.dimensions[0]]
+    names = [str(v) for v in table.column(dim.name)]
+    if dim.key_alias and dim.key_alias in table.columns:
+        missing = model.missing_labels(dim.column.table)
+        names = [n if n in missing or k is None else f"{n} (ID {k})"
+                 for n, k in zip(names, table.column(dim.key_alias))]
+    return names
+
+
+def first_member(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> tuple[int, str]:
+    """The first row that is a real member (not "(no store)") and its name, for "X led with"."""
+    names = row_names(query, model, table)
+    missing = model.missing_labels(model.dimensions[query.dimensions[0]].column.table)
+    index = next((i for i, n in enumerate(names) if n not in missing), 0)
+    return index, names[index]
+

@@ -8,6 +8,7 @@ from engine import derived_sql, derived_summary
 from engine.compiler import GROWTH_COLUMN, SHARE_COLUMN, count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
+from engine.grouping import row_names
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery
 from engine.language.timeparse import range_label
@@ -61,18 +62,6 @@ def _key_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
             suffix = "ID" if dim.key.column == "id" or dim.key.column.endswith("_id") else "key"
             labels[dim.key_alias] = f"{dim.label} {suffix}"
     return labels
-
-
-def row_names(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> list[str]:
-    """What each row is called in a summary: the first dimension's value, with its key when the
-    dimension is keyed by one ("Globex BV (ID 1042)": names repeat)."""
-    dim = model.dimensions[query.dimensions[0]]
-    names = [str(v) for v in table.column(dim.name)]
-    if dim.key_alias and dim.key_alias in table.columns:
-        missing = model.missing_labels(dim.column.table)
-        names = [n if n in missing or k is None else f"{n} (ID {k})"
-                 for n, k in zip(names, table.column(dim.key_alias))]
-    return names
 
 
 def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:

@@ -20,7 +20,7 @@ from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
 from engine.data_range import range_note, with_range_note
 from engine.language.understanding import Understanding
-from engine.values import TimeRanges, lake_facts
+from engine.values import RANGES_KEY, TimeRanges, lake_facts, split_values_file
 
 
 MAX_QUESTION_CHARS = 1000  # a question is a sentence; longer text costs seconds of spelling work per line
@@ -95,6 +95,8 @@ class QueryEngine:
         self.max_rows = max_rows  # the LIMIT cap the guard enforces on every query
         self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
+        if values is not None and RANGES_KEY in values:  # a values file's contents, ranges included
+            values, time_ranges = split_values_file(values)
         self._values = values
         self._time_ranges = time_ranges if time_ranges is not None else ({} if values is not None else None)
         self.planner = planner

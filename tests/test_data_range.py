@@ -12,7 +12,6 @@ from engine.domain import LOCAL_ANALYST
 from engine.service import QueryEngine
 from engine.values import split_values_file, values_file_body, values_query
 from tests.conftest import AS_OF
-from tests.test_cli import cli
 
 ORDERS = "orders run from 1 Jan 2023 to 31 Dec 2025"
 
@@ -64,6 +63,8 @@ def test_the_values_file_carries_the_ranges_and_old_files_still_load(app: LocalA
     assert split_values_file({"category": ["Books"]}) == ({"category": ["Books"]}, {})
     engine = QueryEngine(app.model, app.catalog, app.engine.executor, values=values)
     assert engine.time_ranges == {}  # given values without ranges: no note, and no query to find them
+    raw = QueryEngine(app.model, app.catalog, app.engine.executor, values=body)  # a file's contents as is
+    assert raw.values == values and raw.time_ranges == ranges and "@time_ranges" not in raw.values
 
 
 def test_the_sample_model_pins_today_to_the_last_day_of_its_data(tmp_path: Path) -> None:
@@ -74,9 +75,12 @@ def test_the_sample_model_pins_today_to_the_last_day_of_its_data(tmp_path: Path)
     assert Settings.from_env({"ATHENA_BOT_MODEL": str(own)}).as_of is None
 
 
-def test_the_readme_first_example_has_an_answer(lake: Path, tmp_path: Path) -> None:
-    env = {"ATHENA_BOT_HOME": str(tmp_path), "ATHENA_BOT_AS_OF": ""}
-    result = cli("ask", "--lake", str(lake), "--no-chart", "revenue by customer region last quarter", env=env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Revenue (completed orders) by customer region, 1 Jul 2025 - 30 Sep 2025: ")
-    assert "no data matched" not in result.stdout
+def test_the_readme_first_example_has_an_answer(lake: Path, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from bot.cli import main
+
+    monkeypatch.setenv("ATHENA_BOT_HOME", str(tmp_path))
+    monkeypatch.delenv("ATHENA_BOT_AS_OF", raising=False)
+    assert main(["ask", "--lake", str(lake), "--no-chart", "revenue by customer region last quarter"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Revenue (completed orders) by customer region, 1 Jul 2025 - 30 Sep 2025: ")
+    assert "no data matched" not in out
