@@ -32,6 +32,12 @@ _DOUBLE = exp.DataType.build("double")
 PREVIOUS_SUFFIX = "_previous"
 
 
+def _limit(select: exp.Select, n: int) -> exp.Select:
+    from engine.compiler import with_limit
+
+    return with_limit(select, n)
+
+
 def ratio_column(query: SemanticQuery) -> str:
     num, den = query.ratio
     return f"{num}_per_{den}"
@@ -178,7 +184,7 @@ def _ranked_within(compiler: "Compiler", select: exp.Select, query: SemanticQuer
                                     expression=exp.Literal.number(limit)), copy=False)
     keys = [exp.Ordered(this=exp.column(d, table="ranked")) for d in query.rank_within]
     outer = outer.order_by(*keys, exp.Ordered(this=exp.column(RANK_COLUMN, table="ranked")), copy=False)
-    return outer.limit(1000, copy=False)
+    return _limit(outer, 1000)
 
 
 def _only_named(select: exp.Select, query: SemanticQuery) -> exp.Select:
@@ -237,7 +243,7 @@ def _count_of(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
     if by:
         outer = outer.group_by(*[b.copy() for b in by], copy=False)
         outer = outer.order_by(*[exp.Ordered(this=b.copy()) for b in by], copy=False)
-    return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, inner.root)
+    return CompiledQuery(_limit(outer, query.limit or 1000), query, inner.root)
 
 
 def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
@@ -289,7 +295,7 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
             exp.Literal.number(1)).else_(exp.Literal.number(0))) for c in dim_columns if c.missing_label]
         outer = outer.order_by(*unmatched, exp.Ordered(this=exp.column(percentile_column(query, measure_name)),
                                                        desc=query.order != "asc"), copy=False)
-    return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, root)
+    return CompiledQuery(_limit(outer, query.limit or 1000), query, root)
 
 
 def defining_metric(model: SemanticModel, query: SemanticQuery) -> Metric | None:
@@ -345,7 +351,7 @@ def _growth_ranking(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuer
     select = select.order_by(*missing_last(dim_columns),  # rank members; "(no store)" is not one
                              exp.Ordered(this=exp.column("change_vs_previous"), desc=query.order != "asc",
                                          nulls_first=False), copy=False)
-    return CompiledQuery(select.limit(query.limit or 1000, copy=False), query, root)
+    return CompiledQuery(_limit(select, query.limit or 1000), query, root)
 
 
 def _attach(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:

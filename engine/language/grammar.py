@@ -113,6 +113,7 @@ class Grammar:
     def __init__(self, model: SemanticModel, vocab: Vocabulary) -> None:
         self.model = model
         self.vocab = vocab
+        self._tables: dict[tuple[str, str], str | None] = {}
         vocab_words = vocab.words()
         self.known_words = sorted(vocab_words - FILLER_WORDS)
         # a past form is dropped only for a word that is a whole term on its own ("hired" -> "hire",
@@ -137,6 +138,12 @@ class Grammar:
                     self.row_words.setdefault(table, set()).update(key)
 
     def _table(self, sense) -> str | None:  # noqa: ANN001
+        key = (sense.kind, sense.name)
+        if key not in self._tables:
+            self._tables[key] = self._table_of(sense)
+        return self._tables[key]
+
+    def _table_of(self, sense) -> str | None:  # noqa: ANN001
         if sense.kind == "metric":
             metric = self.model.metrics[sense.name]
             return metric.roots[0] if len(metric.tables) == 1 else None

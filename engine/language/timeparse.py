@@ -154,10 +154,17 @@ NAMED_DAYS: list[tuple[str, object]] = [
 _NAMED_DAY_RE = "|".join(f"(?:{p})" for p, _ in NAMED_DAYS)
 
 
+_NAMED_DAY_PATTERNS = [(re.compile(rf"(?:the\s+)?({pattern})(?:,?\s+(\d{{4}}))?"), day_of)
+                       for pattern, day_of in NAMED_DAYS]
+_ANY_NAMED_DAY = re.compile(rf"(?:the\s+)?(?:{_NAMED_DAY_RE})")
+
+
 def _named_day(text: str, as_of: dt.date) -> DateRange | None:
     """"Black Friday 2024", "christmas": the day, in the year named or its latest occurrence."""
-    for pattern, day_of in NAMED_DAYS:
-        m = re.fullmatch(rf"(?:the\s+)?({pattern})(?:,?\s+(\d{{4}}))?", text)
+    if not _ANY_NAMED_DAY.match(text):
+        return None
+    for pattern, day_of in _NAMED_DAY_PATTERNS:
+        m = pattern.fullmatch(text)
         if m:
             year = int(m[2]) if m[2] else as_of.year
             day = day_of(year)  # type: ignore[operator]
