@@ -173,7 +173,7 @@ def _ranked_within(compiler: "Compiler", select: exp.Select, query: SemanticQuer
     metric = query.ratio and ratio_column(query) or query.metrics[0]
     by = [_col(model.dimensions[d].column) for d in query.rank_within]
     order = inner.args["expressions"][[e.alias_or_name for e in inner.expressions].index(metric)].this.copy()
-    rank = exp.Window(this=exp.Anonymous(this="ROW_NUMBER"), partition_by=by,
+    rank = exp.Window(this=exp.RowNumber(), partition_by=by,
                       order=exp.Order(expressions=[exp.Ordered(this=order, desc=query.order != "asc")]), over="OVER")
     inner = inner.select(exp.alias_(rank, RANK_COLUMN), copy=False)
     names = list(inner.named_selects)

@@ -84,7 +84,7 @@ class Prepared:
     def from_dict(cls, data: dict[str, Any]) -> "Prepared":
         query = SemanticQuery.from_dict(data["query"]) if data.get("query") else None
         return cls(data["question"], query, data["sql"], data.get("conversation_id"),
-                   data.get("source", "rules"), data.get("previous"))
+                   data.get("source", "rules"), previous=data.get("previous"))
 
 
 def failure_answer(question: str, err: BotError, sql: str | None = None,
@@ -253,7 +253,7 @@ class QueryEngine:
             raise
         guarded = self._guarded(plan, principal)
         return Prepared(question, plan.query, guarded.athena_sql, conversation_id, plan.source,
-                        previous.to_dict() if previous is not None else None, guarded)
+                        previous=previous.to_dict() if previous is not None else None, guarded=guarded)
 
     def _guarded(self, plan: Plan, principal: Principal) -> GuardedQuery:
         if plan.guarded is not None:
@@ -329,7 +329,7 @@ class QueryEngine:
             feedback=[f"Your previous SQL failed when it ran: {error}\nSQL: {prepared.sql}"])
         guarded = self._guarded(plan, principal)
         return Prepared(prepared.question, plan.query, guarded.athena_sql, prepared.conversation_id,
-                        plan.source, guarded)
+                        plan.source, previous=prepared.previous, guarded=guarded)
 
     def _state(self, conversation_id: str | None) -> dict[str, Any]:
         if not conversation_id or self.conversations is None:
