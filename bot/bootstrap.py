@@ -20,6 +20,7 @@ from adapters.local.sqlite_queue import SQLiteQueue
 from bot.aws_settings import ConfigError
 from bot.settings import SAMPLE_MODEL, Settings
 from charts import make_chart
+from engine.digests.service import DigestService
 from engine.intake import Intake
 from engine.jobs import encode_job
 from engine.planner import Planner
@@ -76,8 +77,7 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
                          conversations=conversations, default_metric=settings.default_metric,
                          max_rows=settings.max_rows, answer_rows=settings.answer_rows,
                          planner=build_planner(settings, model))
-    identity: IdentityResolver = FileIdentity(settings.identity_file) if settings.identity_file \
-        else OpenLocalIdentity()
+    identity = local_identity(settings)
     return LocalApp(settings, model, catalog, engine, identity)
 
 
@@ -103,15 +103,38 @@ def local_queue(settings: Settings, path: Path | None = None) -> SQLiteQueue:
 
 def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
                  posters: dict[str, ReplyPoster] | None = None) -> Worker:
-    """The embedded default's worker: answers go to each platform's poster, the rest print."""
+    """The embedded default's worker: answers go to each platform's poster, the rest print; it
+    runs the digests of the local store too."""
     from adapters.local.sqlite_store import SQLiteIdempotency
     from adapters.terminal.poster import ConsolePoster
+    from engine.digests.runner import DigestRunner
     from engine.worker import Worker
 
-    return Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
+    poster = RoutingPoster(posters, ConsolePoster(settings.charts_dir))
+    digests = DigestRunner(local_digests(settings), engine, local_identity(settings), poster, settings.as_of)
+    return Worker(queue, engine, poster,
                   SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
                   default_as_of=settings.as_of, visibility_timeout=settings.visibility_timeout,
-                  checkpoint=crash_test_pause())
+                  checkpoint=crash_test_pause(), digests=digests)
+
+
+def local_identity(settings: Settings) -> IdentityResolver:
+    """The identity file when one is configured, else everyone as a local analyst."""
+    return FileIdentity(settings.identity_file) if settings.identity_file else OpenLocalIdentity()
+
+
+def local_digests(settings: Settings) -> DigestService:
+    """Digests in the local SQLite state; the local scheduler loop fires them."""
+    from adapters.local.digest_store import SQLiteDigestStore
+
+    return DigestService(SQLiteDigestStore(settings.state_path), admin_groups=settings.digest_admin_groups)
+
+
+def run_scheduler(settings: Settings, queue: SQLiteQueue, stop: threading.Event) -> threading.Thread:
+    """The local scheduler loop on a daemon thread: due digests -> DigestJobs on the local queue."""
+    from engine.digests.scheduler import LocalScheduler, run_in_thread as schedule_in_thread
+
+    return schedule_in_thread(LocalScheduler(local_digests(settings), queue), stop, settings.scheduler_seconds)
 
 
 def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], None] | None:

@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--out", type=Path, help="write the YAML here (default: print it)")
     init.add_argument("--name", default="drafted", help="model name")
 
+    digests = sub.add_parser("digests", help="list, pause, resume, delete scheduled digests; run the due ones")
+    digests.add_argument("action", choices=["list", "pause", "resume", "delete", "run-due"])
+    digests.add_argument("digest_id", nargs="?", help="the digest (pause, resume, delete)")
+    digests.add_argument("--now", help="run-due: the instant to run what is due at (ISO date-time; default now)")
+    digests.add_argument("--lake", help="local backend: the lake folder")
+
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
@@ -136,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"Dimension values written to {refresh_values(settings)}")
             return 0
+        if args.command == "digests":
+            from bot.digests import run as digests
+
+            return digests(settings, args.action, args.digest_id, args.now)
         if args.command == "worker":
             from bot.service import run_worker
 

@@ -140,6 +140,10 @@ def run_worker(settings: Settings, idle_exit: float | None = None) -> int:
     """Long-poll the queue until SIGTERM/SIGINT (finishing the message in hand) or idle_exit."""
     stop = stop_on_signals()
     worker = build_worker(settings)
+    if backend() != "aws":  # on AWS, EventBridge Scheduler fires the digests
+        from bot.bootstrap import run_scheduler
+
+        run_scheduler(settings, worker.queue, stop)  # type: ignore[arg-type]
     log.info("worker started (backend %s)", backend())
     wait = 20 if backend() == "aws" else 1  # SQS long polling at most 20 s
     if idle_exit is not None:  # no poll longer than the idle time that ends the worker

@@ -30,6 +30,8 @@ class Settings:
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
     visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
+    digest_admin_groups: tuple[str, ...] = ()  # groups that may change anyone's digest
+    scheduler_seconds: float = 15.0  # how often the local scheduler looks for due digests
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -53,6 +55,9 @@ class Settings:
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
             visibility_timeout=_at_least(env, "ATHENA_BOT_VISIBILITY_TIMEOUT", 60, 1),
+            digest_admin_groups=tuple(g.strip() for g in (env.get("ATHENA_BOT_DIGEST_ADMIN_GROUPS") or "").split(",")
+                                      if g.strip()),
+            scheduler_seconds=float(_at_least(env, "ATHENA_BOT_SCHEDULER_SECONDS", 15, 1)),
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":

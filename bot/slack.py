@@ -18,7 +18,7 @@ from adapters.slack.app import SlackApp, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
 from adapters.slack.server import HttpServer, socket_mode_handler
 from bot.aws_settings import AwsSettings, ConfigError
-from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
+from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, run_scheduler, stop_on_signals
 from bot.settings import Settings
 from engine.ports import Queue
 from engine.worker import Worker
@@ -58,8 +58,11 @@ class LocalSlackStack:
     queue: Queue
     conversations: SQLiteConversationStore
     poster: SlackPoster
+    settings: Settings
 
     def run_worker(self, stop: threading.Event) -> threading.Thread:
+        """The worker and, beside it, the local digest scheduler."""
+        run_scheduler(self.settings, self.queue, stop)  # type: ignore[arg-type]
         return run_in_thread(self.worker, stop)
 
 
@@ -70,7 +73,7 @@ def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackSta
     poster = SlackPoster(client, local.conversations, slack.quicksight_url)
     worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
     return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret), worker,
-                           local.queue, local.conversations, poster)
+                           local.queue, local.conversations, poster, settings)
 
 
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,

@@ -17,7 +17,7 @@ from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.teams.agent import TeamsAgent
 from adapters.teams.poster import LocalChartStore, S3ChartStore, TeamsPoster
 from adapters.teams.server import TeamsServer, auth_configuration, build_adapter, build_web_app
-from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
+from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, run_scheduler, stop_on_signals
 from bot.settings import Settings
 from engine.ports import Queue
 from engine.worker import Worker
@@ -51,8 +51,11 @@ class LocalTeamsStack:
     queue: Queue
     conversations: SQLiteConversationStore
     poster: TeamsPoster
+    settings: Settings
 
     def run_worker(self, stop: threading.Event) -> threading.Thread:
+        """The worker and, beside it, the local digest scheduler."""
+        run_scheduler(self.settings, self.queue, stop)  # type: ignore[arg-type]
         return run_in_thread(self.worker, stop)
 
 
@@ -68,7 +71,7 @@ def build_local_teams(settings: Settings, teams: TeamsSettings, host: str = "127
                          LocalChartStore(charts_dir, teams.public_url or server.base_url), teams.quicksight_url)
     poster.loop = server.loop  # proactive sends run on the loop the adapter serves from
     worker = local_worker(settings, local.app.engine, local.queue, {"teams": poster})
-    return LocalTeamsStack(server, worker, local.queue, local.conversations, poster)
+    return LocalTeamsStack(server, worker, local.queue, local.conversations, poster, settings)
 
 
 def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, port: int,

@@ -218,6 +218,11 @@ class QueryEngine:
         guarded = self.guard.check(plan.sql, principal)
         return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id, plan.source)
 
+    def prepare_query(self, query: SemanticQuery, question: str, principal: Principal) -> Prepared:
+        """Compile and guard a query already understood (a digest's frozen query): no rules run."""
+        guarded = self.guard.check(self.compiler.compile(query).sql, principal)
+        return Prepared(question, query, to_athena_sql(guarded))
+
     def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
                 footer: str | None = None, download_url: str | None = None) -> Answer:
         """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
@@ -232,7 +237,7 @@ class QueryEngine:
         answer = Answer(status="answered", question=prepared.question,
                         message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
-                        download_url=download_url)
+                        download_url=download_url, query=query.to_dict() if query else None)
         if charts and self.chart_maker is not None:
             title = describe_query(query, self.model) if query else prepared.question
             chart = self.chart_maker(table, title, labels, formats)

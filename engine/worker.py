@@ -34,7 +34,8 @@ from engine.domain import Answer
 from engine.errors import BotError, ExecutionFailed
 from engine.formatting import format_bytes
 from engine.heartbeat import Heartbeat
-from engine.jobs import (AskJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
+from engine.digests.runner import DigestRunner, DigestSkipped
+from engine.jobs import (AskJob, DigestJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
                          job_from_dict, job_to_dict, salvage)
 from engine.planner import MAX_REPAIRS
 from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Lease, Observer, PendingQueries,
@@ -97,7 +98,8 @@ class Worker:
                  default_as_of: dt.date | None = None, visibility_timeout: int = 60,
                  recheck_seconds: int = 10, query_timeout_seconds: int = 300,
                  clock: Callable[[], float] = time.time, batch_size: int = 1,
-                 checkpoint: Checkpoint | None = None, worker_id: str | None = None) -> None:
+                 checkpoint: Checkpoint | None = None, worker_id: str | None = None,
+                 digests: DigestRunner | None = None) -> None:
         if engine.asynchronous and pending is None:
             raise ValueError("an asynchronous engine needs a PendingQueries store")
         if max_receives < 2:
@@ -116,6 +118,7 @@ class Worker:
         self.clock = clock
         self.batch_size = batch_size
         self.checkpoint = checkpoint or (lambda point, job_id: None)
+        self.digests = digests  # scheduled digests: their runs and their creation from answers
         # a lease names its holder: this process (host, pid, a nonce against pid reuse) and the message
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._job_id = ""
@@ -178,6 +181,10 @@ class Worker:
         except JobFormatError as err:
             return self._unreadable(message, err)
         try:
+            if isinstance(item, DigestJob):
+                item = self._digest_ask(item)
+                if item is None:
+                    return True  # the digest is gone or paused: nothing to run
             if isinstance(item, AskJob):
                 self._job_id = item.job_id
                 self.observer.job_started(item.job_id)
@@ -227,7 +234,9 @@ class Worker:
             as_of = dt.date.fromisoformat(job.as_of) if job.as_of else self.default_as_of
             try:
                 with self.observer.stage("prepare"):
-                    prepared = self.engine.prepare(job.question, job.principal, as_of, job.conversation_id)
+                    prepared = self._prepare(job, as_of)
+                if prepared is None:
+                    return {"outcome": "skipped"}
                 if self.engine.asynchronous:
                     return self._start(job, prepared)
                 with self.observer.stage("execute"):
@@ -248,6 +257,23 @@ class Worker:
             return True
 
         return self._attempt(job, key, message, work)
+
+    def _digest_ask(self, item: DigestJob) -> AskJob | None:
+        if self.digests is None:
+            log.error("digest job %s for %s, but this worker runs no digests", item.job_id, item.digest_id)
+            return None
+        return self.digests.ask_job(item)
+
+    def _prepare(self, job: AskJob, as_of: dt.date | None) -> Prepared | None:
+        """The question understood and guarded; a digest's frozen query instead (None: nothing to run)."""
+        if self.digests is not None and (job.digest or job.schedule):
+            try:
+                prepared = self.digests.prepare(job, as_of)
+            except DigestSkipped:
+                return None
+            if prepared is not None:
+                return prepared
+        return self.engine.prepare(job.question, job.principal, as_of, job.conversation_id)
 
     def _start(self, job: AskJob, prepared: Prepared, repairs: int = 0) -> dict[str, Any]:
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
@@ -394,7 +420,10 @@ class Worker:
     def _post(self, job: AskJob, answer: Answer, state: QueryState | None = None) -> None:
         answer.answer_id = job.job_id  # a repeat of this answer updates the same message
         with self.observer.stage("post"):
-            self.poster.post(job.reply_to, answer)
+            if self.digests is not None and (job.digest or job.schedule):
+                self.digests.deliver(job, answer, self.poster.post)
+            else:
+                self.poster.post(job.reply_to, answer)
         self.checkpoint("posted", job.job_id)
         latency_ms = max(0.0, (self.clock() - job.submitted_at) * 1000) if job.submitted_at else 0.0
         self.observer.answered(answer.status, latency_ms,
