@@ -177,7 +177,8 @@ def local_intake(settings: Settings) -> LocalIntake:
     app = build_local(settings, conversations=conversations)
     queue = local_queue(settings)
     return LocalIntake(app, queue, conversations,
-                       Intake(app.identity, lambda job: queue.send(encode_job(job)), conversations, settings.as_of))
+                       Intake(app.identity, lambda job: queue.send(encode_job(job)), conversations, settings.as_of,
+                              local_digests(settings)))
 
 
 def aws_intake(settings: Settings, aws: AwsSettings, session: Any, surface: str) -> Intake:

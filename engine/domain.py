@@ -93,4 +93,5 @@ class Answer:
     footer: str | None = None  # e.g. data scanned and its cost
     download_url: str | None = None  # the full result as CSV, when the table was truncated
     answer_id: str | None = None  # the job's id: a repeated answer carries the same one, so posters update
-    query: dict[str, Any] | None = None  # the semantic query answered: what scheduling this answer saves
+    # what scheduling this answer saves: {"query": the semantic query, "as_of": the date it was read for}
+    saved: dict[str, Any] | None = None

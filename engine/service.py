@@ -237,7 +237,7 @@ class QueryEngine:
         answer = Answer(status="answered", question=prepared.question,
                         message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
-                        download_url=download_url, query=query.to_dict() if query else None)
+                        download_url=download_url, saved={"query": query.to_dict()} if query else None)
         if charts and self.chart_maker is not None:
             title = describe_query(query, self.model) if query else prepared.question
             chart = self.chart_maker(table, title, labels, formats)

@@ -419,6 +419,8 @@ class Worker:
 
     def _post(self, job: AskJob, answer: Answer, state: QueryState | None = None) -> None:
         answer.answer_id = job.job_id  # a repeat of this answer updates the same message
+        if answer.saved is not None:  # the date it was read for, so a Schedule button can move it
+            answer.saved["as_of"] = job.as_of or (self.default_as_of or dt.date.today()).isoformat()
         with self.observer.stage("post"):
             if self.digests is not None and (job.digest or job.schedule):
                 self.digests.deliver(job, answer, self.poster.post)

@@ -136,6 +136,12 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
                    token_verification_enabled=False, before_authorize=_slack_reachable(client))
     app.use(_well_formed)
     emails = EmailCache(client)
+    digests = None
+    if receiver.digests is not None:  # scheduled digests: phrases, the form, the list, App Home
+        from adapters.slack.digests import SlackDigests, register
+
+        digests = SlackDigests(receiver, receiver.digests, client, emails.email)
+        register(app, digests)
 
     def start(question: str, user: str, channel: str, thread_ts: str, event_id: str | None,
               slack_text: bool = True) -> BoltResponse | None:
@@ -143,6 +149,7 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
 
         ``slack_text``: the question is still Slack message text (mentions, links, entities), not
         plain text already (a button of ours, a converted command)."""
+        raw = question if slack_text else ""
         if slack_text:
             question = from_slack(_MENTION.sub("", question)).strip()
         seen = f"slack-event:{event_id}" if event_id else None
@@ -153,7 +160,7 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
                 return None
             receiver.conversations.save(seen, {"at": time.time()})
         try:
-            intake(question, user, channel, thread_ts, event_id)
+            intake(question, user, channel, thread_ts, event_id, raw)
         except Exception as err:
             if not unreachable(err):
                 raise
@@ -164,7 +171,8 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
             return retry_later()
         return None
 
-    def intake(question: str, user: str, channel: str, thread_ts: str, event_id: str | None) -> None:
+    def intake(question: str, user: str, channel: str, thread_ts: str, event_id: str | None,
+               raw: str = "") -> None:
         if not question:
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                       text="Ask me a question about the data, e.g. "
@@ -183,12 +191,21 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                       text=NO_ACCESS.format(email=escape(email or "no email on your profile")))
             return
+        schedule = None
+        if digests is not None:  # "my digests", or a schedule phrase: the answer becomes a digest
+            routed = digests.route(question, raw, principal, user, channel, thread_ts)
+            if routed is True:
+                return
+            if routed:
+                question, schedule = routed
         placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER_TEXT,
                                               blocks=[b.to_dict() for b in placeholder_blocks(question)])
         target = ReplyTarget("slack", channel, thread_ts, {"placeholder": str(placeholder["ts"]), "user": user})
         try:
-            receiver.submit(receiver.job(question, principal, target, conversation_id(channel, thread_ts),
-                                         f"slack:{event_id}" if event_id else None))
+            job = receiver.job(question, principal, target, conversation_id(channel, thread_ts),
+                               f"slack:{event_id}" if event_id else None)
+            job.schedule = schedule
+            receiver.submit(job)
         except Exception:  # the queue refused the job: the placeholder says so rather than wait forever
             log.exception("could not enqueue the question of event %s", event_id)
             client.chat_update(channel=channel, ts=str(placeholder["ts"]), text=QUEUE_FAILED,

@@ -92,8 +92,9 @@ def malformed(body: dict[str, Any]) -> str | None:
         user, channel, actions = body.get("user"), body.get("channel"), body.get("actions")
         if not isinstance(user, dict) or not isinstance(user.get("id"), str):
             return "block_actions without user.id"
-        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str):
-            return "block_actions without channel.id"
+        in_view = isinstance(body.get("container"), dict) and body["container"].get("type") == "view"
+        if not in_view and (not isinstance(channel, dict) or not isinstance(channel.get("id"), str)):
+            return "block_actions without channel.id"  # a click in a modal or App Home has none
         if not isinstance(actions, list) or not actions or not all(
                 isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
             return "block_actions without actions"

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from adapters.slack.blocks import PLACEHOLDER_TEXT, answer_blocks, fallback_text
+from adapters.slack.digests import dm_channel, remember_thread, with_digest_buttons
 from engine.domain import Answer, ReplyTarget
 from engine.ports import ConversationStore
 
@@ -61,15 +62,17 @@ class SlackPoster:
         self.quicksight_url = quicksight_url
 
     def post(self, target: ReplyTarget, answer: Answer) -> None:
+        target = dm_channel(self.client, target)  # a digest's direct message: the user's IM channel
         ident = answer.answer_id or target.extra.get("placeholder")  # which answer this is, across repeats
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:{target.channel}:{ident}").hex if ident else uuid.uuid4().hex
         if self.conversations is not None:  # what the buttons need later: the SQL, the question
             self.conversations.save(answer_state_key(key), {
                 "question": answer.question, "sql": answer.sql, "status": answer.status,
-                "channel": target.channel, "thread": target.thread})
-        blocks = [b.to_dict() for b in answer_blocks(answer, key, self.quicksight_url)]
+                "channel": target.channel, "thread": target.thread, "saved": answer.saved})
+        blocks = with_digest_buttons([b.to_dict() for b in answer_blocks(answer, key, self.quicksight_url)],
+                                     answer, target, key)
         try:
-            self._message(target, ident, fallback_text(answer), blocks)
+            remember_thread(self.conversations, target, self._message(target, ident, fallback_text(answer), blocks))
             if answer.chart_png:
                 self._chart(target, ident, answer)
         except SlackApiError as err:
@@ -82,25 +85,26 @@ class SlackPoster:
     def _record(self, kind: str, target: ReplyTarget, ident: str | None) -> str | None:
         return f"slack-{kind}:{target.channel}:{ident}" if ident and self.conversations is not None else None
 
-    def _message(self, target: ReplyTarget, ident: str | None, text: str, blocks: list[dict[str, Any]]) -> None:
-        """The answer into the job's one message: the placeholder, or a recorded stand-in."""
+    def _message(self, target: ReplyTarget, ident: str | None, text: str, blocks: list[dict[str, Any]]) -> str | None:
+        """The answer into the job's one message: the placeholder, or a recorded stand-in; its ts."""
         placeholder = target.extra.get("placeholder")
         if placeholder and self._update(target.channel, placeholder, text, blocks):
-            return
+            return placeholder
         record = self._record("reply", target, ident)
         if record is None:  # nothing to remember a message by: a plain reply
-            self.client.chat_postMessage(channel=target.channel, thread_ts=target.thread, text=text, blocks=blocks)
-            return
+            return str(self.client.chat_postMessage(channel=target.channel, thread_ts=target.thread, text=text,
+                                                    blocks=blocks).get("ts") or "") or None
         assert self.conversations is not None
         stand_in = (self.conversations.load(record) or {}).get("ts")
         if stand_in and self._update(target.channel, stand_in, text, blocks):
-            return
+            return stand_in
         # the placeholder is gone: post a stand-in and record it before the answer goes into it,
         # so a repeat finds it and updates it instead of adding a second answer
         stand_in = str(self.client.chat_postMessage(channel=target.channel, thread_ts=target.thread,
                                                     text=PLACEHOLDER_TEXT)["ts"])
         self.conversations.save(record, {"ts": stand_in})
         self.client.chat_update(channel=target.channel, ts=stand_in, text=text, blocks=blocks)
+        return stand_in
 
     def _update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> bool:
         try:

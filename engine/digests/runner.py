@@ -137,8 +137,8 @@ class DigestRunner:
                                                     answer.footer) if x)
             answer.answer_id = job.job_id
             extra = {"buttons": "post"}
-            if answer.query:
-                extra["query"] = json.dumps(answer.query)  # the post's thread takes follow-ups
+            if answer.saved:
+                extra["query"] = json.dumps(answer.saved["query"])  # the post's thread takes follow-ups
             post(digest.reply_target(extra), answer)
             memory, outcome = after_post(verdict), "posted"
         else:
@@ -190,7 +190,7 @@ class DigestRunner:
     # -- creating ------------------------------------------------------------------------------
     def _deliver_new(self, job: AskJob, answer: Answer, post: Post) -> None:
         spec = job.schedule or {}
-        if answer.status != "answered" or answer.table is None or not answer.query:
+        if answer.status != "answered" or answer.table is None or not answer.saved:
             answer.message = ("I haven't scheduled this yet: I need the question answered first. "
                               + answer.message)
             post(job.reply_to, answer)
@@ -214,8 +214,8 @@ class DigestRunner:
                          {**job.reply_to.extra, "digest": digest.digest_id, "buttons": "confirm"}), answer)
 
     def _digest(self, job: AskJob, answer: Answer, spec: dict[str, Any]) -> Digest:
-        assert answer.table is not None and answer.query is not None
-        query = SemanticQuery.from_dict(answer.query)
+        assert answer.table is not None and answer.saved is not None
+        query = SemanticQuery.from_dict(answer.saved["query"])
         condition = Condition.from_dict(spec.get("condition"))
         if condition.kind == "threshold":
             column = measure_column(answer.table, condition.measure, query.metrics)
@@ -230,7 +230,7 @@ class DigestRunner:
             digest_id=Digest.new_id(job.job_id), owner=Owner(str(owner.get("platform") or job.reply_to.platform),
                                                              str(owner["user"]), str(owner.get("email") or job.principal.email),
                                                              str(owner.get("dm") or owner["user"])),
-            question=str(spec.get("question") or job.question), query=answer.query,
+            question=str(spec.get("question") or job.question), query=answer.saved["query"],
             periods=specs_of(query, self._as_of(job)), target=dict(spec.get("target") or {}),
             schedule=Schedule.from_dict(spec["schedule"]), condition=condition, summary=answer.message,
             formats=dict(answer.column_formats), created_at="")

@@ -50,8 +50,11 @@ class Call:
 
 
 class FakeSlack:
-    def __init__(self, users: dict[str, str] | None = None) -> None:
+    def __init__(self, users: dict[str, str] | None = None, time_zones: dict[str, str] | None = None) -> None:
         self.users = users or {"U1": "ana@example.com"}
+        self.time_zones = time_zones or {}  # users.info ``tz`` by user
+        self.gone: set[str] = set()  # users whose direct messages fail (they left)
+        self.not_member: set[str] = set()  # channels the bot is not in
         self.calls: list[Call] = []
         self.uploads: list[bytes] = []
         self.throttled: dict[str, int] = {}  # method -> how many more calls get 429
@@ -124,7 +127,20 @@ class FakeSlack:
             user = params.get("user")
             if user not in self.users:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
-            return 200, {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}, {}
+            info: dict[str, Any] = {"id": user, "profile": {"email": self.users[user]}}
+            if user in self.time_zones:
+                info["tz"] = self.time_zones[user]
+            return 200, {"ok": True, "user": info}, {}
+        if method == "conversations.open":
+            user = str(params.get("users"))
+            if user in self.gone or user not in self.users:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "channel": {"id": "D" + user}}, {}
+        if method == "conversations.info":
+            channel = str(params.get("channel"))
+            return 200, {"ok": True, "channel": {"id": channel, "is_member": channel not in self.not_member}}, {}
+        if method in ("views.open", "views.publish", "views.update"):
+            return 200, {"ok": True, "view": {"id": f"V{self._next_ts()}"}}, {}
         if method == "chat.postMessage":
             ts = self._next_ts()
             with self._lock:
