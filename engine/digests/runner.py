@@ -96,6 +96,12 @@ class DigestRunner:
             raise DigestSkipped(digest.digest_id) from err
         job.principal = principal  # the run is the owner's, as they are now
         query = rebase(SemanticQuery.from_dict(digest.query), digest.periods, self._as_of(job))
+        model = self.engine.model
+        gone = [m for m in query.metrics if m not in model.metrics] + \
+            [d for d in query.dimensions if d not in model.dimensions]
+        if gone:  # the frozen query names what the data team's model no longer has
+            raise BotError(f"The semantic model no longer defines {', '.join(gone)}, which this digest "
+                           "uses. Ask the question again and schedule the new answer.")
         try:
             return self.engine.prepare_query(query, digest.question, principal)
         except Refused as err:  # the guard: the owner may no longer read a table it needs
