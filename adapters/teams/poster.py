@@ -23,6 +23,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity
 
 from adapters.teams.agent import PLACEHOLDER, answer_key, reference_key
 from adapters.teams.cards import CONTENT_TYPE, answer_card
+from adapters.teams.digest_cards import remember_thread, with_digest_actions
 from engine.domain import Answer, ReplyTarget
 from engine.ports import ConversationStore
 
@@ -79,11 +80,12 @@ class TeamsPoster:
             return  # the conversation expired from the store: retrying cannot bring it back
         ident = answer.answer_id or target.extra.get("placeholder")  # which answer this is, across repeats
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"teams:{target.channel}:{ident}").hex if ident else uuid.uuid4().hex
-        self.conversations.save(answer_key(key), {"question": answer.question, "sql": answer.sql})
+        self.conversations.save(answer_key(key), {"question": answer.question, "sql": answer.sql,
+                                                  "saved": answer.saved})
         chart_url = None
         if answer.chart_png and self.charts is not None:
             chart_url = self.charts.put(f"{key}-{_slug(answer.question)}.png", answer.chart_png)
-        card = answer_card(answer, key, chart_url, self.quicksight_url)
+        card = with_digest_actions(answer_card(answer, key, chart_url, self.quicksight_url), answer, target, key)
         activity = Activity(type="message", summary=answer.message[:200],
                             attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
         record = f"teams-reply:{target.channel}:{ident}" if ident else None
@@ -94,6 +96,8 @@ class TeamsPoster:
             asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=SEND_TIMEOUT_SECONDS)
         else:
             asyncio.run(coroutine)
+        if record:  # a digest's post takes follow-ups in its thread
+            remember_thread(self.conversations, target, (self.conversations.load(record) or {}).get("activity_id"))
 
     async def _send(self, reference: dict[str, Any], activity: Activity, replace: list[str],
                     record: str | None) -> None:
