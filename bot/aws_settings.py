@@ -40,6 +40,12 @@ class AwsSettings:
     recheck_seconds: int = 10
     values_file: str | None = None
     glue_ttl_seconds: int = 300
+    # digests: their table, and the EventBridge Scheduler schedules that fire them
+    digests_table: str | None = None
+    scheduler_role_arn: str | None = None  # the role EventBridge Scheduler sends to the queue with
+    scheduler_group: str = "default"
+    queue_arn: str | None = None  # the jobs queue, as the schedules' target (read from SQS if unset)
+    scheduler_dlq_arn: str | None = None  # where undeliverable firings are kept
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "AwsSettings":
@@ -75,4 +81,9 @@ class AwsSettings:
             recheck_seconds=int(env.get("ATHENA_BOT_RECHECK_SECONDS", "10")),
             values_file=env.get("ATHENA_BOT_VALUES_FILE") or None,
             glue_ttl_seconds=int(env.get("ATHENA_BOT_GLUE_TTL_SECONDS", "300")),
+            digests_table=env.get("ATHENA_BOT_DIGESTS_TABLE") or None,
+            scheduler_role_arn=env.get("ATHENA_BOT_SCHEDULER_ROLE_ARN") or None,
+            scheduler_group=env.get("ATHENA_BOT_SCHEDULER_GROUP") or "default",
+            queue_arn=env.get("ATHENA_BOT_QUEUE_ARN") or None,
+            scheduler_dlq_arn=env.get("ATHENA_BOT_SCHEDULER_DLQ_ARN") or None,
         )

@@ -189,8 +189,14 @@ def aws_intake(settings: Settings, aws: AwsSettings, session: Any, surface: str)
     if not aws.conversations_table:
         raise ConfigError(f"ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve {surface} on AWS")
     queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    digests = None
+    if aws.digests_table:
+        from bot.aws_digests import aws_digest_service
+
+        digests = aws_digest_service(settings, aws, session)
     return Intake(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
-                  DynamoConversationStore(session.client("dynamodb"), aws.conversations_table), settings.as_of)
+                  DynamoConversationStore(session.client("dynamodb"), aws.conversations_table), settings.as_of,
+                  digests)
 
 
 def stop_on_signals() -> threading.Event:
@@ -286,9 +292,16 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")
     observer = PowertoolsObserver()
     poster = RoutingPoster(posters, default_poster)
+    digests = None
+    if aws.digests_table:  # scheduled digests: EventBridge Scheduler sends their jobs to this queue
+        from bot.aws_digests import aws_digest_service
+        from engine.digests.runner import DigestRunner
+
+        digests = DigestRunner(aws_digest_service(settings, aws, session), engine, identity, poster, settings.as_of)
     worker = Worker(queue, engine, poster, idempotency,
                     pending=DynamoPendingQueries(dynamodb, aws.pending_table or ""), observer=observer,
                     max_receives=settings.max_receives, default_as_of=settings.as_of,
                     visibility_timeout=settings.visibility_timeout, recheck_seconds=aws.recheck_seconds,
-                    query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause())
+                    query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause(),
+                    digests=digests)
     return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster)
