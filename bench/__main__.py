@@ -7,6 +7,7 @@
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
 - Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer
+- digests (bench/digests.py): finding the due ones among 10,000 stored, due instant -> channel post
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
 """
 
@@ -186,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.slack import run as run_slack
 
     run_slack(settings.lake)
+    from bench.digests import run as run_digests
+
+    run_digests(settings.lake)
     if not args.skip_aws:
         from bench.aws import run as run_aws
 
