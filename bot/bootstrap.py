@@ -110,6 +110,7 @@ def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
     from engine.digests.runner import DigestRunner
     from engine.worker import Worker
 
+    posters = with_web_poster(posters, engine.conversations)
     poster = RoutingPoster(posters, ConsolePoster(settings.charts_dir))
     digests = DigestRunner(local_digests(settings), engine, local_identity(settings), poster, settings.as_of)
     return Worker(queue, engine, poster,
@@ -156,6 +157,18 @@ def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], 
             threading.Event().wait()  # until killed; the heartbeat keeps running meanwhile
 
     return pause
+
+
+def with_web_poster(posters: dict[str, ReplyPoster] | None,
+                    conversations: ConversationStore | None) -> dict[str, ReplyPoster]:
+    """The posters plus the web chat's: answers go to the session inbox in the ConversationStore."""
+    from adapters.web.inbox import SessionInbox
+    from adapters.web.poster import PLATFORM, WebPoster
+
+    routes = dict(posters or {})
+    if isinstance(conversations, SessionInbox):
+        routes.setdefault(PLATFORM, WebPoster(conversations))
+    return routes
 
 
 @dataclass
@@ -291,7 +304,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     queue = SQSQueue(session.client("sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
     idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")
     observer = PowertoolsObserver()
-    poster = RoutingPoster(posters, default_poster)
+    poster = RoutingPoster(with_web_poster(posters, conversations), default_poster)
     digests = None
     if aws.digests_table:  # scheduled digests: EventBridge Scheduler sends their jobs to this queue
         from bot.aws_digests import aws_digest_service
