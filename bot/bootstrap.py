@@ -244,8 +244,8 @@ class AwsApp:
     poster: RoutingPoster
 
 
-def load_values_file(location: str, session: boto3.Session) -> dict[str, list[str]]:
-    """Dimension values cached as JSON ({dimension: [values]}) in a local file or at s3://bucket/key."""
+def load_values_file(location: str, session: boto3.Session) -> dict[str, Any]:
+    """Dimension values (and time ranges) cached as JSON in a local file or at s3://bucket/key."""
     import json
     from urllib.parse import urlparse
 
@@ -283,6 +283,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sessions import RoleSessions
     from adapters.aws.sqs_queue import SQSQueue
+    from engine.values import split_values_file
     from engine.worker import Worker
 
     session = session or boto3.Session()
@@ -295,11 +296,11 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     dynamodb = session.client("dynamodb")
     conversations = DynamoConversationStore(dynamodb, aws.conversations_table) \
         if aws.conversations_table else None
-    values = load_values_file(aws.values_file, session) if aws.values_file else {}
+    values, ranges = split_values_file(load_values_file(aws.values_file, session) if aws.values_file else {})
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,
                          default_metric=settings.default_metric, max_rows=settings.max_rows,
                          answer_rows=settings.answer_rows,
-                         values=values, planner=build_planner(settings, model, session))
+                         values=values, time_ranges=ranges, planner=build_planner(settings, model, session))
     identity = build_aws_identity(settings, aws, session)
     queue = SQSQueue(session.client("sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
     idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")

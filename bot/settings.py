@@ -9,6 +9,9 @@ from pathlib import Path
 
 SAMPLE_MODEL = Path(__file__).resolve().parent / "semantic_models" / "sample.yaml"
 DEFAULT_HOME = Path(".athena-bot")
+# The sample lake's data ends on this day: with the sample model "today" is pinned to it (unless
+# ATHENA_BOT_AS_OF says otherwise), so "last quarter" means the data's last quarter, not an empty one.
+SAMPLE_AS_OF = dt.date(2025, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,15 @@ class Settings:
         home = Path(env.get("ATHENA_BOT_HOME") or DEFAULT_HOME)
         as_of = env.get("ATHENA_BOT_AS_OF")
         identity = env.get("ATHENA_BOT_IDENTITY_FILE")
+        model_path = Path(env.get("ATHENA_BOT_MODEL") or SAMPLE_MODEL)
+        sample = model_path.resolve() == SAMPLE_MODEL.resolve()
         return cls(
             home=home,
             lake=Path(lake or env.get("ATHENA_BOT_LAKE") or home / "lake"),
-            model_path=Path(env.get("ATHENA_BOT_MODEL") or SAMPLE_MODEL),
+            model_path=model_path,
             state_path=Path(env.get("ATHENA_BOT_STATE") or home / "state.sqlite"),
             charts_dir=Path(env.get("ATHENA_BOT_CHARTS_DIR") or home / "charts"),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            as_of=dt.date.fromisoformat(as_of) if as_of else (SAMPLE_AS_OF if sample else None),
             max_rows=int(env.get("ATHENA_BOT_MAX_ROWS") or 10_000),
             answer_rows=int(env.get("ATHENA_BOT_ANSWER_ROWS") or 1000),
             max_receives=_at_least(env, "ATHENA_BOT_MAX_RECEIVES", 4, 2),

@@ -18,8 +18,9 @@ from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, sc
 from engine.presenter import column_formats, column_labels, describe_query, summarize
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
+from engine.data_range import range_note, with_range_note
 from engine.language.understanding import Understanding
-from engine.values import dimension_values
+from engine.values import RANGES_KEY, TimeRanges, lake_facts, split_values_file
 
 
 MAX_QUESTION_CHARS = 1000  # a question is a sentence; longer text costs seconds of spelling work per line
@@ -79,7 +80,8 @@ class QueryEngine:
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
-                 values: dict[str, list[str]] | None = None, planner: Planner | None = None) -> None:
+                 values: dict[str, list[str]] | None = None, planner: Planner | None = None,
+                 time_ranges: TimeRanges | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -89,7 +91,10 @@ class QueryEngine:
         self.max_rows = max_rows  # the LIMIT cap the guard enforces on every query
         self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
+        if values is not None and RANGES_KEY in values:  # a values file's contents, ranges included
+            values, time_ranges = split_values_file(values)
         self._values = values
+        self._time_ranges = time_ranges if time_ranges is not None else ({} if values is not None else None)
         self.planner = planner
         self._understanding: Understanding | None = None
         self._catalog_tables: object = None
@@ -128,8 +133,16 @@ class QueryEngine:
     def values(self) -> dict[str, list[str]]:
         """Dimension values, read from the data once (or given)."""
         if self._values is None:
-            self._values = dimension_values(self.model, self.executor, self.system_principal)  # type: ignore[arg-type]
+            self._values, self._time_ranges = lake_facts(self.model, self.executor,  # type: ignore[arg-type]
+                                                         self.system_principal)
         return self._values
+
+    @property
+    def time_ranges(self) -> TimeRanges:
+        """First and last day of each time column, read with the values (or given with them)."""
+        if self._time_ranges is None:
+            self.values  # noqa: B018 - one query reads both
+        return self._time_ranges or {}
 
     @property
     def understanding(self) -> Understanding:
@@ -228,16 +241,20 @@ class QueryEngine:
         """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
         query = prepared.query
         if prepared.conversation_id and self.conversations is not None and query is not None:
-            self.conversations.save(prepared.conversation_id, {"query": query.to_dict()})
+            # an alternative to an assumption ("Store region instead") continues the question
+            pending = {"rewrites": dict(query.alternatives)} if query.alternatives else None
+            self.conversations.save(prepared.conversation_id, {"query": query.to_dict(), "pending": pending})
         labels = column_labels(query, self.model) if query else {}
         formats = column_formats(query, self.model) if query else {}
-        message = summarize(query, self.model, table) if query else (
+        message = with_range_note(summarize(query, self.model, table),
+                                  range_note(query, self.model, self.time_ranges)) if query else (
             f"{table.row_count:,} row{'s' if table.row_count != 1 else ''} from a query written by the "
             "AI planner, outside the data team's definitions: check the SQL before relying on it.")
         answer = Answer(status="answered", question=prepared.question,
                         message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
-                        download_url=download_url, saved={"query": query.to_dict()} if query else None)
+                        download_url=download_url, options=list(query.alternatives) if query else [],
+                        saved={"query": query.to_dict()} if query else None)
         if charts and self.chart_maker is not None:
             title = describe_query(query, self.model) if query else prepared.question
             chart = self.chart_maker(table, title, labels, formats)
