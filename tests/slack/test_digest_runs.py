@@ -102,8 +102,7 @@ def test_run_due_posts_once_in_the_channel_with_the_schedules_dates(env: dict[st
     thread = SQLiteConversationStore(Settings.from_env(env).state_path).load(f"slack:C1:{post.result['ts']}")
     assert thread["query"]["time_range"]["start"] == "2025-06-09"
 
-    again = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
-    assert again.returncode == 0 and "0 digest run(s) due" in again.stdout
+    assert "0 digest run(s) due" in run_due(env, "2025-06-15T22:30:00Z")  # the same instant again
     assert len(channel_posts(fake)) == 1 and len(fake.of("chat.update")) == 1
 
 
@@ -117,15 +116,18 @@ def test_a_missed_run_runs_once_for_its_latest_slot(env: dict[str, str], app: Lo
 
 
 def test_only_if_not_empty_skips_an_empty_result(env: dict[str, str], app: LocalApp, fake: FakeSlack) -> None:
-    digest = create(env, app, "orders over $2500 yesterday", Schedule("daily", "UTC", 9), "2025-06-01T00:00:00Z",
+    question = "orders over $2500 yesterday"
+    principal = app.identity.resolve("slack", "U1")
+    rows = {d: app.engine.ask(question, principal, dt.date(2025, 6, d), charts=False).table.row_count
+            for d in range(2, 20)}
+    empty = next(d for d, n in rows.items() if n == 0)
+    full = next(d for d, n in rows.items() if n > 0 and d > empty)
+    digest = create(env, app, question, Schedule("daily", "UTC", 9), f"2025-06-{empty - 1:02d}T10:00:00Z",
                     Condition("not_empty"))
-    days = [f"2025-06-{d:02d}T09:00:00Z" for d in range(2, 12)]
-    outcomes = []
-    for day in days:
-        run_due(env, day)
-        outcomes.append(stored(env, digest).last_outcome)
-    assert "skipped: the result is empty" in outcomes and "posted" in outcomes
-    assert len(channel_posts(fake)) == outcomes.count("posted")
+    run_due(env, f"2025-06-{empty:02d}T09:00:00Z")
+    assert stored(env, digest).last_outcome == "skipped: the result is empty" and channel_posts(fake) == []
+    run_due(env, f"2025-06-{full:02d}T09:00:00Z")
+    assert stored(env, digest).last_outcome == "posted" and len(channel_posts(fake)) == 1
 
 
 def test_threshold_alert_fires_once_stays_quiet_and_re_arms(env: dict[str, str], app: LocalApp,
