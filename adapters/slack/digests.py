@@ -106,6 +106,11 @@ class SlackDigests:
             self._offer_form(NeedsForm(f"I can't find #{read.channel}: pick the channel in the form (and invite me "
                                        "to it first).", read.question, {}), user, channel, thread_ts)
             return True
+        if target["kind"] == "channel" and target["channel"] != channel:
+            problem = self._cannot_post(target["channel"])
+            if problem:
+                self._offer_form(NeedsForm(f"#{read.channel}: {problem}", read.question, {}), user, channel, thread_ts)
+                return True
         try:
             schedule = read.schedule(self.zones.of(user))
         except ScheduleError as err:

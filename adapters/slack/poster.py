@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from adapters.slack.blocks import PLACEHOLDER_TEXT, answer_blocks, fallback_text
 from adapters.slack.digests import dm_channel, remember_thread, with_digest_buttons
+from engine.digests.runner import Undeliverable
 from engine.domain import Answer, ReplyTarget
 from engine.ports import ConversationStore
 
@@ -77,6 +78,8 @@ class SlackPoster:
                 self._chart(target, ident, answer)
         except SlackApiError as err:
             error = str(err.response.get("error", ""))
+            if error in FINAL_ERRORS and target.extra.get("buttons") == "post":
+                raise Undeliverable(f"Slack: {error}") from err  # a digest run: counted as failed
             if error in FINAL_ERRORS:
                 log.error("slack refused the answer for %s (%s); not retrying", target.channel, error)
                 return

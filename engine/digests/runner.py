@@ -43,6 +43,10 @@ class OwnerUnreachable(Exception):
     """A platform could not deliver a direct message to a digest's owner (they left)."""
 
 
+class Undeliverable(Exception):
+    """A platform refused a digest's post for good (the channel archived or gone, the bot removed)."""
+
+
 class DigestRunner:
     def __init__(self, service: DigestService, engine: QueryEngine, identity: IdentityResolver,
                  poster: ReplyPoster, default_as_of: dt.date | None = None,
@@ -145,7 +149,11 @@ class DigestRunner:
             extra = {"buttons": "post"}
             if answer.saved:
                 extra["query"] = json.dumps(answer.saved["query"])  # the post's thread takes follow-ups
-            post(digest.reply_target(extra), answer)
+            try:
+                post(digest.reply_target(extra), answer)
+            except Undeliverable as err:  # no retry can fix it: a failed run, counted like any other
+                self._failed(digest, ran, f"the post could not be delivered ({err})")
+                return
             memory, outcome = after_post(verdict), "posted"
         else:
             memory, outcome = verdict.memory, f"skipped: {verdict.reason}"

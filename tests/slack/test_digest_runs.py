@@ -197,3 +197,11 @@ def test_three_failed_runs_mark_it_failing_and_tell_the_owner(env: dict[str, str
     assert channel_posts(fake) == []
     service.resume(digest.digest_id, None)
     assert stored(env, digest).state == "active" and stored(env, digest).failures == 0
+
+
+def test_a_post_slack_refuses_for_good_is_a_failed_run(env: dict[str, str], app: LocalApp, fake: FakeSlack) -> None:
+    digest = create(env, app, "orders yesterday", Schedule("daily", "UTC", 9), "2025-06-01T00:00:00Z")
+    fake.errors["chat.postMessage"] = "is_archived"
+    run_due(env, "2025-06-02T09:00:00Z")
+    after = stored(env, digest)
+    assert after.failures == 1 and after.last_outcome == "failed: the post could not be delivered (Slack: is_archived)"

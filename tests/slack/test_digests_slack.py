@@ -134,3 +134,16 @@ def test_app_home_shows_the_digests(slack_rig: SlackRig) -> None:
     view = published.params["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert view["type"] == "home" and "orders yesterday" in json.dumps(view) and "digest_pause" in json.dumps(view)
+
+
+def test_a_channel_named_in_words_must_be_one_the_bot_is_in(slack_rig: SlackRig) -> None:
+    slack_rig.fake.not_member.add("C77")
+    slack_rig.mention("every Monday at 9 post orders last week in <#C77|finance>", "500.000001", "Ev-c1")
+    [offer] = slack_rig.fake.wait_for("chat.postEphemeral")
+    assert "#finance" in offer.params["text"] and "invite me" in offer.params["text"].lower()
+    assert _digests(slack_rig) == []
+    slack_rig.mention("every Monday at 9 post orders last week in <#C78|sales>", "600.000001", "Ev-c2")
+    [confirmation] = slack_rig.answers()
+    assert "posting in #sales" in confirmation.params["text"]
+    [digest] = _digests(slack_rig)
+    assert digest.target == {"platform": "slack", "channel": "C78", "kind": "channel", "name": "sales"}
