@@ -4,6 +4,7 @@
 - SQL generation (understand + compile) per dev-set question, median/p99
 - a listing at scale 10 (bench/listing.py): "the 5 most recent orders", time and peak memory, with
   the top N picked before the lines are joined and without
+- guard + transpile (one sqlglot pass: check, qualify, Athena and DuckDB SQL) per dev-set question
 - execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
 - the blind and second-domain sets through the jsonl CLI: accuracy and answered-but-wrong rate
 - chart rendering per chart kind
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.listing import run as run_listing
 
         run_listing(settings.home, args.listing_scale, args.rounds)
+    from bench.guard import run as run_guard
+
+    run_guard(app, args.rounds)
     from tests.test_dev_set import evaluate
 
     results = evaluate(app)

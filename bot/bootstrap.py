@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.local.catalog import LocalCatalog
+from adapters.local.catalog import LakeError, LocalCatalog
 from adapters.local.duckdb_executor import DuckDBExecutor
 from adapters.local.identity import FileIdentity, OpenLocalIdentity
 from adapters.local.sample_lake import build_sample_lake
@@ -68,11 +68,18 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
                 charts: bool = True) -> LocalApp:
     """Wire the embedded default: DuckDB over the local lake, local identities."""
     catalog = LocalCatalog(settings.lake)
-    if not catalog.tables():
+    try:
+        tables = catalog.tables()
+    except LakeError as err:
+        raise LakeMissing(str(err)) from err
+    if not tables:
         raise LakeMissing(f"No tables in lake {settings.lake}. Build the sample lake with "
                           f"`athena-bot sample-lake --lake {settings.lake}`.")
     model = load_model(settings.model_path)
-    executor = DuckDBExecutor(catalog)
+    executor = DuckDBExecutor(catalog, threads=settings.duckdb_threads,
+                              memory_limit=settings.duckdb_memory_limit,
+                              timeout_seconds=settings.query_timeout_seconds,
+                              temp_directory=settings.home / "duckdb-tmp")
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart if charts else None,
                          conversations=conversations, default_metric=settings.default_metric,
                          max_rows=settings.max_rows, answer_rows=settings.answer_rows,

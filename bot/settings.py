@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ class Settings:
     planner: str | None = None  # "bedrock": an LLM planner for what the rules cannot read
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
+    query_timeout_seconds: float = 300.0  # a local query running longer is stopped
+    duckdb_threads: int = 2
+    duckdb_memory_limit: str | None = None  # e.g. "2GB"; DuckDB's default (80% of RAM) when unset
     visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
     digest_admin_groups: tuple[str, ...] = ()  # groups that may change anyone's digest
     scheduler_seconds: float = 15.0  # how often the local scheduler looks for due digests
@@ -59,6 +63,9 @@ class Settings:
             planner=_planner(env.get("ATHENA_BOT_PLANNER")),
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
+            query_timeout_seconds=_seconds(env, "ATHENA_BOT_QUERY_TIMEOUT_SECONDS", 300),
+            duckdb_threads=_at_least(env, "ATHENA_BOT_DUCKDB_THREADS", 2, 1),
+            duckdb_memory_limit=_memory(env.get("ATHENA_BOT_DUCKDB_MEMORY_LIMIT")),
             visibility_timeout=_at_least(env, "ATHENA_BOT_VISIBILITY_TIMEOUT", 60, 1),
             digest_admin_groups=tuple(g.strip() for g in (env.get("ATHENA_BOT_DIGEST_ADMIN_GROUPS") or "").split(",")
                                       if g.strip()),
@@ -90,4 +97,28 @@ def _planner(value: str | None) -> str | None:
         return None
     if value != "bedrock":
         raise ValueError(f"ATHENA_BOT_PLANNER must be 'bedrock' or empty, not {value!r}")
+    return value
+
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds from ``env[name]``, or the default."""
+    raw = (env.get(name) or "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
+def _memory(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _MEMORY.match(value):
+        raise ValueError(f"ATHENA_BOT_DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GB, not {value!r}")
     return value

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from sqlglot import exp
 
 from engine.compiler import Compiler, to_athena_sql
 from engine.domain import Answer, Principal, ResultTable
 from engine.errors import BotError, ExecutionFailed, GuardRejected, NeedsClarification
-from engine.guard import SqlGuard
+from engine.guard import GuardedQuery, SqlGuard
 from engine.planner import (MAX_REPAIRS, Planner, PlannerRejected, PlanRequest, model_context,
                             semantic_query_from_reply)
 from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, schema_of
@@ -35,25 +37,40 @@ class ChartMaker(Protocol):
 
 @dataclass
 class Plan:
-    """A question understood and compiled: the semantic query and the Athena SQL to run.
+    """A question understood and compiled: the semantic query and the statement to run.
 
-    ``query`` is None when an LLM planner wrote the SQL itself (a question outside the model).
+    ``statement`` is the compiler's tree (rules) or an LLM planner's SQL text, whose ``query``
+    is None (a question outside the model). ``guarded`` is set when the statement already
+    passed the guard while planning (planner replies are checked before they are accepted).
     """
 
     query: SemanticQuery | None
-    sql: str
+    statement: exp.Query | str
     source: str = "rules"  # "rules" | "planner"
+    guarded: GuardedQuery | None = None
+
+    @property
+    def sql(self) -> str:
+        """The Athena SQL (printed from the tree only before the guard takes it over)."""
+        if self.guarded is not None:
+            return self.guarded.athena_sql
+        return self.statement if isinstance(self.statement, str) else to_athena_sql(self.statement)
 
 
 @dataclass
 class Prepared:
-    """A question ready to run: guarded Athena SQL plus what is needed to present the result."""
+    """A question ready to run: guarded Athena SQL plus what is needed to present the result.
+
+    ``guarded`` is the checked tree, kept in memory only: a Prepared read back from storage
+    (``from_dict``) carries text, and is guarded again before it runs.
+    """
 
     question: str
     query: SemanticQuery | None
     sql: str
     conversation_id: str | None = None
     source: str = "rules"
+    guarded: GuardedQuery | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "query": self.query.to_dict() if self.query else None,
@@ -163,7 +180,7 @@ class QueryEngine:
             if self.planner is None or not err.uncertain:
                 raise
             return self._plan_with_planner(question, as_of, previous, principal, err)
-        return Plan(query, self.compiler.compile(query).sql)
+        return Plan(query, self.compiler.compile(query).expression)
 
     def _plan_with_planner(self, question: str, as_of: dt.date, previous: SemanticQuery | None,
                            principal: Principal | None, rules_said: NeedsClarification,
@@ -184,11 +201,10 @@ class QueryEngine:
             try:
                 if reply.kind == "query":
                     query = semantic_query_from_reply(reply.query or {}, self.model, self.values)
-                    sql = self.compiler.compile(query).sql
+                    guarded = self.guard.check_expression(self.compiler.compile(query).expression, principal)
                 else:
-                    query, sql = None, reply.sql or ""
-                self.guard.check(sql, principal)
-                return Plan(query, sql, source="planner")
+                    query, guarded = None, self.guard.check(reply.sql or "", principal)
+                return Plan(query, guarded.athena_sql, source="planner", guarded=guarded)
             except PlannerRejected as err:
                 request.feedback.append(f"Your reply was not usable: {err}")
             except GuardRejected as err:
@@ -228,8 +244,15 @@ class QueryEngine:
                 pending = {"rewrites": err.rewrites} if err.rewrites else None
                 self.conversations.save(conversation_id, {**state, "pending": pending})
             raise
-        guarded = self.guard.check(plan.sql, principal)
-        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id, plan.source)
+        guarded = self._guarded(plan, principal)
+        return Prepared(question, plan.query, guarded.athena_sql, conversation_id, plan.source, guarded)
+
+    def _guarded(self, plan: Plan, principal: Principal) -> GuardedQuery:
+        if plan.guarded is not None:
+            return plan.guarded
+        if isinstance(plan.statement, str):
+            return self.guard.check(plan.statement, principal)
+        return self.guard.check_expression(plan.statement, principal)
 
     def prepare_query(self, query: SemanticQuery, question: str, principal: Principal) -> Prepared:
         """Compile and guard a query already understood (a digest's frozen query): no rules run."""
@@ -286,7 +309,9 @@ class QueryEngine:
         repairs = 0
         while True:
             try:
-                return prepared, self.executor.execute(prepared.sql, principal, self.answer_rows)  # type: ignore[union-attr]
+                # text read back from storage is guarded again: only a tree checked here runs
+                guarded = prepared.guarded or self.guard.check(prepared.sql, principal)
+                return prepared, self.executor.execute(guarded, principal, self.answer_rows)  # type: ignore[union-attr]
             except ExecutionFailed as err:
                 if prepared.source != "planner" or repairs >= MAX_REPAIRS:
                     raise
@@ -299,9 +324,9 @@ class QueryEngine:
         plan = self._plan_with_planner(
             prepared.question, as_of or dt.date.today(), None, principal, NeedsClarification(str(error)),
             feedback=[f"Your previous SQL failed when it ran: {error}\nSQL: {prepared.sql}"])
-        guarded = self.guard.check(plan.sql, principal)
-        return Prepared(prepared.question, plan.query, to_athena_sql(guarded), prepared.conversation_id,
-                        plan.source)
+        guarded = self._guarded(plan, principal)
+        return Prepared(prepared.question, plan.query, guarded.athena_sql, prepared.conversation_id,
+                        plan.source, guarded)
 
     def _state(self, conversation_id: str | None) -> dict[str, Any]:
         if not conversation_id or self.conversations is None:

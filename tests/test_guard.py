@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.bootstrap import LocalApp
-from engine.compiler import to_athena_sql
 from engine.domain import LOCAL_ANALYST, Principal
 from engine.errors import GuardRejected, Refused
 from engine.guard import SqlGuard
@@ -53,9 +52,9 @@ def test_accepts_reads(guard: SqlGuard, sql: str) -> None:
 
 
 def test_limit_is_added_and_capped(guard: SqlGuard) -> None:
-    assert "LIMIT 500" in to_athena_sql(guard.check("SELECT * FROM sales.orders", LOCAL_ANALYST))
-    assert "LIMIT 500" in to_athena_sql(guard.check("SELECT * FROM sales.orders LIMIT 100000", LOCAL_ANALYST))
-    assert "LIMIT 20" in to_athena_sql(guard.check("SELECT * FROM sales.orders LIMIT 20", LOCAL_ANALYST))
+    assert "LIMIT 500" in guard.check("SELECT * FROM sales.orders", LOCAL_ANALYST).athena_sql
+    assert "LIMIT 500" in guard.check("SELECT * FROM sales.orders LIMIT 100000", LOCAL_ANALYST).athena_sql
+    assert "LIMIT 20" in guard.check("SELECT * FROM sales.orders LIMIT 20", LOCAL_ANALYST).athena_sql
 
 
 def test_principal_table_permissions(guard: SqlGuard) -> None:
