@@ -29,6 +29,7 @@ class Settings:
     planner: str | None = None  # "bedrock": an LLM planner for what the rules cannot read
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
+    model_uri: str | None = None  # ATHENA_BOT_MODEL=s3://...: fetched to model_path at start-up
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -36,10 +37,16 @@ class Settings:
         home = Path(env.get("ATHENA_BOT_HOME") or DEFAULT_HOME)
         as_of = env.get("ATHENA_BOT_AS_OF")
         identity = env.get("ATHENA_BOT_IDENTITY_FILE")
+        model = env.get("ATHENA_BOT_MODEL") or ""
+        model_uri = model if model.startswith("s3://") else None
+        if model_uri:
+            import tempfile
+
+            model = str(Path(tempfile.gettempdir()) / "athena-bot" / Path(model_uri).name)
         return cls(
             home=home,
             lake=Path(lake or env.get("ATHENA_BOT_LAKE") or home / "lake"),
-            model_path=Path(env.get("ATHENA_BOT_MODEL") or SAMPLE_MODEL),
+            model_path=Path(model or SAMPLE_MODEL),
             state_path=Path(env.get("ATHENA_BOT_STATE") or home / "state.sqlite"),
             charts_dir=Path(env.get("ATHENA_BOT_CHARTS_DIR") or home / "charts"),
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
@@ -51,6 +58,7 @@ class Settings:
             planner=_planner(env.get("ATHENA_BOT_PLANNER")),
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
+            model_uri=model_uri,
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":

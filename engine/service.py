@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from engine.compiler import Compiler, to_athena_sql
@@ -76,7 +77,8 @@ class QueryEngine:
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
-                 values: dict[str, list[str]] | None = None, planner: Planner | None = None) -> None:
+                 values: dict[str, list[str]] | Callable[[], dict[str, list[str]]] | None = None,
+                 planner: Planner | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -123,10 +125,17 @@ class QueryEngine:
 
     @property
     def values(self) -> dict[str, list[str]]:
-        """Dimension values, read from the data once (or given)."""
+        """Dimension values: given, loaded on first use (a callable), or read from the data once."""
+        if callable(self._values):
+            self._values = self._values()
         if self._values is None:
             self._values = dimension_values(self.model, self.executor, self.system_principal)  # type: ignore[arg-type]
         return self._values
+
+    def reload_values(self, values: dict[str, list[str]]) -> None:
+        """New dimension values (a refreshed values file): understanding is rebuilt on next use."""
+        self._values = values
+        self._understanding = None
 
     @property
     def understanding(self) -> Understanding:
