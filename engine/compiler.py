@@ -14,7 +14,7 @@ from engine.errors import NeedsClarification
 from engine.domain import DateRange
 from engine.semantic_model import DIALECT, ColumnRef, Entity, Join, Metric, SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
-from engine.timeparse import range_label
+from engine.language.timeparse import range_label
 
 DEFAULT_LIMIT = 1000
 SHARE_COLUMN = "share_of_total"

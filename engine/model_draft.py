@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from engine.vocabulary import normalize_token
+from engine.language.vocabulary import normalize_token
 
 MAX_DIMENSION_VALUES = 100
 _NUMERIC = ("bigint", "integer", "int", "smallint", "tinyint", "double", "real", "float", "decimal")

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from engine.domain import DateRange
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
-from engine.timeparse import GRAINS
+from engine.language.timeparse import GRAINS
 
 MAX_REPAIRS = 2
 

@@ -9,7 +9,7 @@ from engine.domain import ResultTable
 from engine.formatting import format_value
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery
-from engine.timeparse import range_label
+from engine.language.timeparse import range_label
 
 _OP_WORDS = {">": "over", ">=": "at least", "<": "under", "<=": "at most", "=": "equal to"}
 

@@ -19,7 +19,7 @@ from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, sc
 from engine.presenter import column_formats, column_labels, describe_query, summarize
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
-from engine.understanding import Understanding
+from engine.language.understanding import Understanding
 from engine.values import dimension_values
 
 

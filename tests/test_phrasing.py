@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from bot.bootstrap import LocalApp
-from engine.conditions import find_conditions
+from engine.language.conditions import find_conditions
 from engine.domain import LOCAL_ANALYST
 from engine.errors import NeedsClarification
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
-from engine.spelling import SpellingCorrector, edit_distance, expand_casual
+from engine.language.spelling import SpellingCorrector, edit_distance, expand_casual
 
 AS_OF = dt.date(2025, 6, 15)
 

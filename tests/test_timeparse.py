@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.timeparse import parse_time
+from engine.language.timeparse import parse_time
 
 AS_OF = dt.date(2025, 6, 15)
 D = dt.date
@@ -105,7 +105,7 @@ def test_compared_periods(text: str, periods: list) -> None:
 
 def test_range_labels() -> None:
     from engine.domain import DateRange
-    from engine.timeparse import range_label
+    from engine.language.timeparse import range_label
 
     assert range_label(DateRange(D(2024, 1, 1), D(2024, 12, 31), "")) == "2024"
     assert range_label(DateRange(D(2024, 7, 1), D(2024, 9, 30), "")) == "Q3 2024"

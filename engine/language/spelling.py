@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from engine.vocabulary import normalize_token
+from engine.language.vocabulary import normalize_token
 
 CASUAL = {
     "hw": "how", "hwo": "how", "wat": "what", "wht": "what", "whats": "what is", "what's": "what is",

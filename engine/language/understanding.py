@@ -14,15 +14,15 @@ from typing import Literal, cast
 
 from sqlglot import exp
 
-from engine.conditions import NumericCondition, find_conditions
+from engine.language.conditions import NumericCondition, find_conditions
 from engine.errors import NeedsClarification
-from engine.refusal import check_not_mutating
+from engine.language.refusal import check_not_mutating
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
-from engine.spelling import SpellingCorrector, expand_casual
+from engine.language.spelling import SpellingCorrector, expand_casual
 from engine.domain import DateRange
-from engine.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, parse_time, period_start, shift
-from engine.vocabulary import MAX_PHRASE, Sense, Vocabulary, build_vocabulary, normalize_token, tokenize
+from engine.language.timeparse import MONTHS, NUMBER_WORDS, UNIT_ALIASES, parse_time, period_start, shift
+from engine.language.vocabulary import MAX_PHRASE, Sense, Vocabulary, build_vocabulary, normalize_token, tokenize
 
 STOPWORDS = set("""
 a about across all also am an and any are as at be been by can could did do does done each
