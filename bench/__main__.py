@@ -7,6 +7,7 @@
 - queue + worker throughput on the local stack (jobs per second)
 - Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
+- cold start of the Lambda entry points (bench/cold.py), as ratios to `python -c pass`
 """
 
 from __future__ import annotations
@@ -184,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.aws import run as run_aws
 
         run_aws(settings.lake)
+    from bench.cold import ROOT as CHECKOUT, report as cold_report
+
+    print("\n".join(cold_report([CHECKOUT], rounds=5)))
     return 0
 
 

@@ -26,8 +26,16 @@ class PowertoolsIdempotency:
                  key_prefix: str = "athena-query-bot") -> None:
         self.config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=expires_after_seconds,
                                         raise_on_no_idempotency_key=True)
-        self.persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=boto3_client)
+        self._table_name, self._boto3_client = table_name, boto3_client
+        self._persistence: DynamoDBPersistenceLayer | None = None
         self.key_prefix = key_prefix
+
+    @property
+    def persistence(self) -> DynamoDBPersistenceLayer:
+        """Made on first use: Powertools creates its DynamoDB client at once (~0.1 s of a cold start)."""
+        if self._persistence is None:
+            self._persistence = DynamoDBPersistenceLayer(table_name=self._table_name, boto3_client=self._boto3_client)
+        return self._persistence
 
     def register_lambda_context(self, context: Any) -> None:
         """In Lambda: lets Powertools expire in-progress records when the invocation times out."""
