@@ -8,7 +8,7 @@ CHECKOV_VENV  := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_SPEC  := checkov>=3.2,<4
 
-.PHONY: demo test bench install clean checkov
+.PHONY: demo test bench score install clean checkov
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ checkov: $(CHECKOV_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
+score: $(STAMP)
+	$(BIN)/python -m tests.dev_set.score $(or $(SETS),dev blind saas hr)
 
 clean:
 	rm -rf $(VENV) .lake .athena-bot build *.egg-info

@@ -3,6 +3,7 @@
 - warm question -> answer (with chart) through the engine, median/p90/p99
 - SQL generation (understand + compile) per dev-set question, median/p99
 - execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
+- the blind and second-domain sets through the jsonl CLI: accuracy and answered-but-wrong rate
 - chart rendering per chart kind
 - queue + worker throughput on the local stack (jobs per second)
 - Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer
@@ -176,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line(f"chart render: {name}", times))
     correct, total = bench_drafted_model()
     print(f"{'HR lake, drafted model unedited: accuracy':44} {correct}/{total} = {correct / total:.1%}")
+    from tests.dev_set.score import Run
+
+    # the frozen sets through the jsonl CLI, each on its own small lake (tests/dev_set/score.py)
+    for run in [Run(name) for name in ("blind", "saas")]:
+        print(run.report().summary())
     rate, elapsed = bench_worker(app, 50)
     print(f"{'queue + worker throughput (50 jobs, 1 worker)':44} {rate:6.1f} jobs/s  ({elapsed:.2f} s)")
     from bench.slack import run as run_slack

@@ -41,7 +41,7 @@ SCRIPTS = {
                     "from slack_bolt.adapter.aws_lambda import SlackRequestHandler\n"
                     "from bot.settings import Settings\n"
                     "from bot.slack import SlackSettings, build_aws_slack_app\n"
-                    "SlackRequestHandler(build_aws_slack_app(Settings.from_env(), SlackSettings.from_env(), lazy=True))"),
+                    "SlackRequestHandler(build_aws_slack_app(Settings.from_env(), SlackSettings.from_env()))"),
     "worker import": "import bot.lambda_handler",
     "worker ready": ("import bot.lambda_handler as h\n"
                      "from bot.aws_settings import AwsSettings\n"

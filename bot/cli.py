@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import io
 import json
 import sys
 from pathlib import Path
@@ -16,10 +17,14 @@ from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.terminal.poster import chart_file_name
 from adapters.terminal.render import answer_record, render_text
 from bot.aws_settings import ConfigError
-from bot.bootstrap import LakeMissing, build_local, ensure_sample_lake
+from bot.batch import answer_lines
+from bot.bootstrap import LakeMissing, LocalApp, build_local, ensure_sample_lake
 from bot.settings import Settings
-from engine.domain import Answer, ReplyTarget
-from engine.errors import ModelError
+from engine.domain import Answer, Principal, ReplyTarget
+from engine.errors import ModelError, Refused
+from engine.service import failure_answer
+
+CLI_USER = "cli-user"  # the user id `ask` resolves through the IdentityResolver
 
 
 def _date(text: str) -> dt.date:
@@ -184,22 +189,22 @@ def _ask(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: Te
     as_of = args.as_of or settings.as_of
     charts = not args.no_chart and args.format != "jsonl"
     app = build_local(settings, conversations=SQLiteConversationStore(":memory:"), charts=charts)
-    principal = app.identity.resolve("cli", "cli-user")
+    principal = _cli_principal(app, settings)
     charts_dir = args.charts_dir or settings.charts_dir
 
     if args.format == "jsonl":
         if args.question != "-":
             print("athena-bot: --format jsonl reads questions from stdin; pass '-'", file=sys.stderr)
             return 2
-        for number, line in enumerate(stdin, start=1):
-            if not line.strip():
-                continue
-            stdout.write(json.dumps(_jsonl_answer(app, principal, line, number, as_of)) + "\n")
-            stdout.flush()
-        return 0
+        lines = getattr(stdin, "buffer", None) or io.BytesIO(stdin.read().encode("utf-8", "surrogateescape"))
+        answer_lines(app, principal, lines, stdout, as_of)
+        return 1 if isinstance(principal, Refused) else 0
 
-    question = stdin.read().strip() if args.question == "-" else args.question
-    answer = app.engine.ask(question, principal, as_of, charts=charts)
+    question = _read_question(stdin) if args.question == "-" else args.question
+    if isinstance(principal, Refused):
+        answer = failure_answer(question, principal)
+    else:
+        answer = app.engine.ask(question, principal, as_of, charts=charts)
     chart_path = _save_chart(answer, charts_dir)
     if args.format == "json":
         record = answer_record(answer)
@@ -212,20 +217,20 @@ def _ask(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: Te
     return 0 if answer.status in ("answered", "clarify") else 1
 
 
-def _jsonl_answer(app, principal, line: str, number: int, default_as_of: dt.date | None) -> dict:  # noqa: ANN001
+def _read_question(stdin: TextIO) -> str:
+    """The question from stdin; bytes that are not UTF-8 become U+FFFD rather than a traceback."""
+    buffer = getattr(stdin, "buffer", None)
+    return (buffer.read().decode("utf-8", "replace") if buffer is not None else stdin.read()).strip()
+
+
+def _cli_principal(app: LocalApp, settings: Settings) -> Principal | Refused:
+    """Who the command line asks as (user id "cli-user"), or the identity file's refusal."""
     try:
-        request = json.loads(line)
-        if not isinstance(request, dict) or not isinstance(request.get("question"), str):
-            raise ValueError("expected an object with a string \"question\"")
-        as_of = _date(request["as_of"]) if request.get("as_of") else default_as_of
-        conversation = request.get("conversation")
-    except (ValueError, argparse.ArgumentTypeError) as err:
-        answer = Answer(status="error", question=line.strip()[:200],
-                        message=f"Line {number} is not a valid request: {err}")
-        return answer_record(answer)
-    answer = app.engine.ask(request["question"], principal, as_of,
-                            conversation_id=str(conversation) if conversation else None, charts=False)
-    return answer_record(answer)
+        return app.identity.resolve("cli", CLI_USER)
+    except Refused as err:
+        where = settings.identity_file or "ATHENA_BOT_IDENTITY_FILE"
+        return Refused(f"{err} (The command line asks as user id \"{CLI_USER}\": add it to a user's "
+                       f"aliases in {where}.)")
 
 
 def _save_chart(answer: Answer, charts_dir: Path) -> str | None:

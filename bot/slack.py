@@ -13,16 +13,14 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.slack.app import build_slack_app
+from adapters.local.sqlite_store import SQLiteConversationStore
+from adapters.slack.app import SlackApp, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
 from bot.aws_settings import AwsSettings, ConfigError
 from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # the receiver on Lambda loads neither the local stack nor the worker
-    from slack_bolt import App
-
-    from adapters.local.sqlite_store import SQLiteConversationStore
     from bot.bootstrap import AwsApp
     from engine.ports import Queue
     from engine.worker import Worker
@@ -54,7 +52,7 @@ class SlackSettings:
 class LocalSlackStack:
     """Everything `serve slack` runs locally, exposed so tests and benchmarks drive the same wiring."""
 
-    app: App
+    app: SlackApp
     worker: Worker
     queue: Queue
     conversations: SQLiteConversationStore
@@ -64,25 +62,25 @@ class LocalSlackStack:
         return run_in_thread(self.worker, stop)
 
 
-def build_local_slack(settings: Settings, slack: SlackSettings, lazy: bool = False) -> LocalSlackStack:
-    """The local stack; ``lazy`` wires the listeners as on Lambda (ack first, work after)."""
+def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackStack:
+    """The local stack: the receiver, the local queue and worker, the poster."""
     local = local_intake(settings)
     client = web_client(slack.bot_token, slack.api_url)
     poster = SlackPoster(client, local.conversations, slack.quicksight_url)
     worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
-    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, lazy), worker,
+    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret), worker,
                            local.queue, local.conversations, poster)
 
 
-def build_aws_slack_app(settings: Settings, slack: SlackSettings, lazy: bool = False,
-                        aws: AwsSettings | None = None, session: Any = None) -> App:
+def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,
+                        session: Any = None) -> SlackApp:
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
     if session is None:
         import boto3
 
         session = boto3.Session()
     intake = aws_intake(settings, aws or AwsSettings.from_env(), session, "Slack")
-    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret, lazy)
+    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret)
 
 
 def register_chat_posters(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:

@@ -23,6 +23,9 @@ from engine.language.understanding import Understanding
 from engine.values import dimension_values
 
 
+MAX_QUESTION_CHARS = 1000  # a question is a sentence; longer text costs seconds of spelling work per line
+
+
 class ChartMaker(Protocol):
     """Turns a result into a chart: (kind, PNG bytes), or None when no chart fits."""
 
@@ -208,6 +211,9 @@ class QueryEngine:
         In a thread, a reply naming one of the options of the bot's last clarifying question
         continues that question with the option chosen.
         """
+        if len(question) > MAX_QUESTION_CHARS:
+            raise BotError(f"That question is {len(question):,} characters long; I read questions of up to "
+                           f"{MAX_QUESTION_CHARS:,} characters. Ask it in fewer words.")
         state = self._state(conversation_id)
         previous = SemanticQuery.from_dict(state["query"]) if state.get("query") else None
         text = self._continued(question, state)

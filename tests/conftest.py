@@ -33,3 +33,11 @@ def settings(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> LocalApp:
     return build_local(settings, conversations=SQLiteConversationStore(":memory:"))
+
+
+@pytest.fixture(scope="session")
+def dev_results(app: LocalApp) -> list[tuple[str, bool, str]]:
+    """The dev set evaluated once a session: its accuracy test and the scorer's sanity check share it."""
+    from tests.test_dev_set import evaluate
+
+    return evaluate(app)

@@ -66,8 +66,8 @@ def test_dev_set_is_large_enough() -> None:
     assert len({q["conversation"] for q in DEV_SET["questions"] if q.get("conversation")}) >= 5
 
 
-def test_execution_accuracy(app: LocalApp) -> None:
-    results = evaluate(app)
+def test_execution_accuracy(dev_results: list[tuple[str, bool, str]]) -> None:
+    results = dev_results
     wrong = [(q, detail) for q, ok, detail in results if not ok]
     accuracy = 1 - len(wrong) / len(results)
     report = "\n".join(f"- {q}: {d}" for q, d in wrong)

@@ -2,6 +2,11 @@
 
 Limits that matter here: 50 blocks per message, 3,000 characters per section text, 2,000 per
 button value, 75 per button text, 25 elements per actions block.
+
+Every mrkdwn text and message ``text`` the bot writes goes through ``escape``: Slack reads ``&``,
+``<`` and ``>`` as control characters, so a question or a value containing ``<!channel>``,
+``<@U123>`` or ``<http://x|y>`` would otherwise become a live mention or link posted by the bot.
+Button labels are plain_text, which Slack never parses.
 """
 
 from __future__ import annotations
@@ -27,16 +32,31 @@ OPEN_URL = "open_url"
 _ICONS = {"answered": "", "clarify": ":thinking_face: ", "refused": ":no_entry: ", "error": ":warning: "}
 
 
+def escape(text: str) -> str:
+    """Text for Slack's mrkdwn and message ``text``: its three control characters as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def clip(text: str, limit: int = SECTION_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters, never ending inside an entity ``escape`` wrote."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&", len(cut) - 4)
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def _mrkdwn(text: str) -> MarkdownTextObject:
+    """Our own mrkdwn (bold, code fences) around text already escaped, clipped to a section."""
     return MarkdownTextObject(text=clip(text))
 
 
-def placeholder_blocks(question: str) -> list[Block]:
-    return [SectionBlock(text=_mrkdwn(f"{PLACEHOLDER_TEXT}\n>{clip(question, 500)}"))]
+def placeholder_blocks(question: str, status: str = PLACEHOLDER_TEXT) -> list[Block]:
+    """The bot's status (ours, mrkdwn) above the question it is about, quoted and escaped."""
+    quoted = escape(clip(question, 500)).replace("\n", "\n>")
+    return [SectionBlock(text=_mrkdwn(f"{status}\n>{quoted}"))]
 
 
 def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = None) -> list[Block]:
@@ -44,7 +64,7 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
 
     ``answer_key`` identifies this answer in the buttons (to show its SQL, store feedback).
     """
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(_ICONS[answer.status] + answer.message))]
+    blocks: list[Block] = [SectionBlock(text=_mrkdwn(_ICONS[answer.status] + escape(answer.message)))]
     if answer.status == "clarify" and answer.options:
         buttons = [ButtonElement(text=clip(option, 75), action_id=f"{CLARIFY}_{i}", value=clip(option, 2000))
                    for i, option in enumerate(answer.options[:25])]
@@ -53,9 +73,8 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
     if answer.status != "answered":
         return blocks
     if answer.table is not None and answer.table.columns:
-        table = text_table(answer, max_rows=TABLE_ROWS, max_chars=SECTION_CHARS - 8)
-        blocks.append(SectionBlock(text=_mrkdwn(f"```{table}```")))
-    context = [answer.footer] if answer.footer else []
+        blocks.append(SectionBlock(text=_mrkdwn(f"```{_table_text(answer)}```")))
+    context = [escape(answer.footer)] if answer.footer else []
     if answer.table is not None and answer.table.truncated:
         context.append("The table is cut at the row limit.")
     if context:
@@ -72,10 +91,20 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
     return blocks[:MAX_BLOCKS]
 
 
+def _table_text(answer: Answer) -> str:
+    """The table, escaped, fitting a section with its code fences (fewer rows if escaping grew it)."""
+    rows = TABLE_ROWS
+    while True:
+        table = escape(text_table(answer, max_rows=rows, max_chars=SECTION_CHARS - 8))
+        if len(table) <= SECTION_CHARS - 8 or rows <= 1:
+            return clip(table, SECTION_CHARS - 8)
+        rows //= 2
+
+
 def fallback_text(answer: Answer) -> str:
-    """The notification and screen-reader text of a message."""
-    return clip(_ICONS[answer.status] + answer.message, 3000)
+    """The notification and screen-reader text of a message (mrkdwn, so escaped too)."""
+    return clip(_ICONS[answer.status] + escape(answer.message), 3000)
 
 
 def sql_blocks(sql: str) -> list[Block]:
-    return [SectionBlock(text=_mrkdwn(f"*SQL (Athena)*\n```{clip(sql, SECTION_CHARS - 40)}```"))]
+    return [SectionBlock(text=_mrkdwn(f"*SQL (Athena)*\n```{clip(escape(sql), SECTION_CHARS - 40)}```"))]

@@ -49,8 +49,10 @@ class TeamsAgent(ActivityHandler):
         if value and value.get("action") in (SHOW_SQL, FEEDBACK):
             await self._card_action(turn_context, value)
             return
-        question = value["option"] if value and value.get("action") == CLARIFY else \
-            _AT.sub("", activity.text or "").strip()
+        if value and value.get("action") == CLARIFY:
+            question = value["option"].strip() if isinstance(value.get("option"), str) else ""
+        else:
+            question = _AT.sub("", activity.text or "").strip()
         if not question:
             await turn_context.send_activity("Ask me a question about the data, e.g. "
                                              "\"revenue by category last quarter\".")
@@ -60,8 +62,9 @@ class TeamsAgent(ActivityHandler):
         user = activity.from_property
         try:
             principal = self.receiver.identity.resolve("teams", user.aad_object_id or user.id, email)
-        except Refused:
-            await turn_context.send_activity(NO_ACCESS.format(email=email or "no email on your account"))
+        except Refused:  # plain text: the email is shown as written, never as markdown
+            await turn_context.send_activity(Activity(type="message", text_format="plain",
+                                                      text=NO_ACCESS.format(email=email or "no email on your account")))
             return
         conversation = activity.conversation.id
         reference = activity.get_conversation_reference().model_dump(by_alias=True, exclude_none=True, mode="json")

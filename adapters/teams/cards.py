@@ -2,6 +2,10 @@
 
 Teams rejects messages over about 28 KB, so the card is kept under MAX_CARD_BYTES: the table is
 cut (with a note saying how many rows are left out) until it fits.
+
+Every text is a RichTextBlock of TextRuns, which Adaptive Cards render as text, never markdown: a
+question, a value or SQL containing ``[x](http://...)``, ``**`` or ``- `` stays what it says.
+Button titles are plain text.
 """
 
 from __future__ import annotations
@@ -25,8 +29,13 @@ CLARIFY = "clarify"
 _PREFIX = {"answered": "", "clarify": "", "refused": "⛔ ", "error": "⚠️ "}
 
 
+_BLOCK_STYLE = {"horizontalAlignment", "spacing", "separator"}
+
+
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    """Text shown as written: a RichTextBlock with one TextRun (TextBlocks would parse markdown)."""
+    run = {"type": "TextRun", "text": text, **{k: v for k, v in style.items() if k not in _BLOCK_STYLE}}
+    return {"type": "RichTextBlock", "inlines": [run], **{k: v for k, v in style.items() if k in _BLOCK_STYLE}}
 
 
 def _table(answer: Answer, rows: int) -> list[dict[str, Any]]:
@@ -37,9 +46,7 @@ def _table(answer: Answer, rows: int) -> list[dict[str, Any]]:
     formats = [answer.column_formats.get(c, "number") for c in table.columns]
 
     def cell(text: str, right: bool, bold: bool = False) -> dict[str, Any]:
-        block = _text(text, horizontalAlignment="Right" if right else "Left")
-        if bold:
-            block["weight"] = "Bolder"
+        block = _text(text, horizontalAlignment="Right" if right else "Left", **({"weight": "Bolder"} if bold else {}))
         return {"type": "TableCell", "items": [block]}
 
     header = {"type": "TableRow", "style": "accent", "cells": [
@@ -94,7 +101,14 @@ def answer_card(answer: Answer, answer_key: str, chart_url: str | None = None,
 
 
 def sql_card(sql: str) -> dict[str, Any]:
+    """The SQL, one text line per line (a TextRun has no line breaks), indentation kept."""
+    lines = sql[:MAX_CARD_BYTES // 4].splitlines() or [""]
     return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "version": CARD_VERSION, "body": [
                 _text("SQL (Athena)", weight="Bolder"),
-                _text(sql[:MAX_CARD_BYTES // 2], fontType="Monospace", size="Small")]}
+                *[_text(_keep_indent(line), fontType="Monospace", size="Small", spacing="None") for line in lines]]}
+
+
+def _keep_indent(line: str) -> str:
+    stripped = line.lstrip(" ")
+    return "\u00a0" * (len(line) - len(stripped)) + stripped

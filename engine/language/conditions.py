@@ -6,8 +6,11 @@ to the metric or entity measure they are about.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+
+from engine.errors import BotError
 
 _OPERATORS = [
     (r"no more than|not more than|at most|up to|maximum of|max of|<=", "<="),
@@ -19,12 +22,19 @@ _OPERATORS = [
 ]
 _SCALE = {"k": 1e3, "thousand": 1e3, "thousands": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6,
           "million": 1e6, "millions": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9}
-_NUMBER = (r"(?:\$|usd\s*|€|£)?\s*(\d[\d,]*(?:\.\d+)?|\.\d+)\s*(" + "|".join(sorted(_SCALE, key=len, reverse=True))
+_NUMBER = (r"(?:\$|usd\s*|€|£)?\s*(\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?|\.\d+)\s*(" + "|".join(sorted(_SCALE, key=len, reverse=True))
            + r")?\b\s*(%|percent|pct|dollars?|usd|bucks|eur|euros?)?")
 _OP_RE = "|".join(f"(?:{words})" for words, _ in _OPERATORS)
 _CONDITION = re.compile(rf"(?<![\w$])({_OP_RE})\s*(?:of\s+|than\s+)?{_NUMBER}")
 _TRAILING_OR_MORE = re.compile(rf"(?<![\w$]){_NUMBER}\s*(\+|or more|or less|or fewer|and up|and above|plus)(?!\w)")
 _BETWEEN = re.compile(rf"\bbetween\s+{_NUMBER}\s+and\s+{_NUMBER}")
+
+
+MAX_VALUE = 1e15  # beyond this a float no longer holds every whole number, and no metric gets there
+
+
+class NumberOutOfRange(BotError):
+    """A number in a condition too large to compare with (it would reach the SQL as inf)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,10 @@ class NumericCondition:
 
 def _number(digits: str, scale: str | None, unit: str | None) -> tuple[float, bool]:
     value = float(digits.replace(",", "")) * (_SCALE[scale] if scale else 1)
+    if not math.isfinite(value) or value > MAX_VALUE:
+        shown = digits if len(digits) <= 24 else f"{digits[:12]}... ({len(digits)} characters)"
+        raise NumberOutOfRange(f"The number {shown}{' ' + scale if scale else ''} is too large to compare "
+                               f"with: I compare with numbers up to {MAX_VALUE:,.0f}.")
     percent = bool(unit) and unit.startswith(("%", "percent", "pct"))
     return (value / 100 if percent else value), percent
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.domain import DateRange
+from engine.errors import BotError
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
@@ -32,6 +33,23 @@ _UNIT_RE = "|".join(sorted(UNIT_ALIASES, key=len, reverse=True))
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1}
 _NUM_RE = r"\d{1,3}|" + "|".join(NUMBER_WORDS)
+
+
+class CalendarError(BotError):
+    """A date the calendar cannot hold: no such day ("2024-13-45"), or a relative range reaching
+    before 1 Jan 1 or past 30 Dec 9999 (the SQL compares with the day after a range's end)."""
+
+
+LAST_DAY = dt.date.max - dt.timedelta(days=1)
+
+
+def _outside(words: str, as_of: dt.date) -> CalendarError:
+    return CalendarError(f"\"{words}\" as of {_day(as_of)} falls outside the calendar I can query "
+                         f"({_day(dt.date.min)} - {_day(LAST_DAY)}). Name a period inside it.")
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%b')} {day.year:04d}"
 
 
 @dataclass
@@ -73,16 +91,19 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def shift(day: dt.date, unit: str, n: int) -> dt.date:
-    """``day`` moved by ``n`` units (negative goes back)."""
-    if unit == "day":
-        return day + dt.timedelta(days=n)
-    if unit == "week":
-        return day + dt.timedelta(weeks=n)
-    if unit == "month":
-        return add_months(day, n)
-    if unit == "quarter":
-        return add_months(day, 3 * n)
-    return add_months(day, 12 * n)
+    """``day`` moved by ``n`` units (negative goes back); CalendarError past the calendar's ends."""
+    try:
+        if unit == "day":
+            return day + dt.timedelta(days=n)
+        if unit == "week":
+            return day + dt.timedelta(weeks=n)
+        if unit == "month":
+            return add_months(day, n)
+        if unit == "quarter":
+            return add_months(day, 3 * n)
+        return add_months(day, 12 * n)
+    except (OverflowError, ValueError):
+        raise _outside(f"{n:+} {unit}", day) from None
 
 
 def period_end(start: dt.date, unit: str) -> dt.date:
@@ -189,7 +210,17 @@ def range_label(period: DateRange) -> str:
 
 
 def parse_time(text: str, as_of: dt.date) -> TimeParse:
-    """Find the time range (or the periods compared) and the grain in a lower-cased question."""
+    """Find the time range (or the periods compared) and the grain in a lower-cased question.
+
+    Raises CalendarError for a date that does not exist or a range outside the calendar.
+    """
+    parsed = _parse_time(text, as_of)
+    if parsed.range is not None and parsed.range.end > LAST_DAY:
+        raise _outside(parsed.range.label, as_of)
+    return parsed
+
+
+def _parse_time(text: str, as_of: dt.date) -> TimeParse:
     original = text
     same = _SAME_PERIOD_RE.search(text)
     if same:  # "vs the same period last year", "vs the week before": blanked, applied below
@@ -198,7 +229,10 @@ def parse_time(text: str, as_of: dt.date) -> TimeParse:
     compare: list[DateRange] = []
     if found is not None and same:
         named = same[2] or same[3] or same[4]
-        compare = [_shifted(found, UNIT_ALIASES[named] if named else "custom"), found]
+        try:
+            compare = [_shifted(found, UNIT_ALIASES[named] if named else "custom"), found]
+        except (CalendarError, OverflowError):
+            raise _outside(same[0].strip(), as_of) from None
     elif found is not None and _COMPARE_RE.search(text):
         baseline_first = _COMPARE_BEFORE.search(original[:at]) is not None
         if baseline_first and unit:  # "revenue compared to last year": this year so far vs then
@@ -242,7 +276,7 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
         if found is not None:
             return
         for m in re.finditer(pattern, text):
-            result = build(m)
+            result = _built(build, m, as_of)
             if result is not None:
                 found, at = result, m.start()
                 text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
@@ -271,6 +305,19 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
     if found is not None and found.label.startswith("last ") and found.label.count(" ") == 1:
         unit_seen = found.label.split()[1]
     return found, text, unit_seen, at
+
+
+def _built(build, m: re.Match[str], as_of: dt.date) -> DateRange | None:  # noqa: ANN001
+    """``build(m)``, with the words named when they are no day on the calendar."""
+    try:
+        return build(m)
+    except (CalendarError, OverflowError):
+        raise _outside(m[0].strip(), as_of) from None
+    except ValueError as err:
+        if "year" in str(err).lower():  # datetime's "year 0 is out of range": a relative date ran off
+            raise _outside(m[0].strip(), as_of) from None
+        words = re.sub(r"^(?:(?:in|on|during|for|the)\s+)+", "", m[0].strip())
+        raise CalendarError(f"\"{words}\" is not a date: {err}.") from None
 
 
 def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) -> TimeParse:

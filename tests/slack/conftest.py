@@ -3,6 +3,7 @@ worker answering in a thread: the same wiring `athena-bot serve slack` runs."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -12,13 +13,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler as LambdaHandler
 
+from adapters.slack.app import SlackApp
 from adapters.slack.server import HttpServer
 from bot.settings import Settings
+from bot.slack_lambda import handle as lambda_handle
 from bot.slack import LocalSlackStack, SlackSettings, build_local_slack
 from tests.slack.fake_slack import FakeSlack
 
@@ -30,11 +36,57 @@ def sign(body: bytes, timestamp: int, secret: str = SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+class FunctionUrl:
+    """A Lambda function URL on 127.0.0.1: each request becomes the event Lambda would pass to
+    bot.slack_lambda (base64 body, lower-case headers), and its answer the HTTP response."""
+
+    def __init__(self, app: SlackApp) -> None:
+        bolt = LambdaHandler(app)
+
+        class Context:
+            function_name = "athena-bot-slack"
+            aws_request_id = "req-1"
+            invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:athena-bot-slack"
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                event = {"version": "2.0", "rawPath": self.path, "isBase64Encoded": True,
+                         "body": base64.b64encode(body).decode(),
+                         "headers": {k.lower(): v for k, v in self.headers.items()},
+                         "requestContext": {"http": {"method": "POST"}}}
+                answer = lambda_handle(app, bolt, event, Context())
+                data = (answer.get("body") or "").encode()
+                self.send_response(answer["statusCode"])
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
+
+    def start(self) -> "FunctionUrl":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class SlackRig:
     fake: FakeSlack
     stack: LocalSlackStack
-    server: HttpServer
+    server: HttpServer | FunctionUrl
 
     def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None,
              timestamp: int | None = None, secret: str = SECRET) -> tuple[int, bytes]:
@@ -77,7 +129,7 @@ class SlackRig:
 
 @pytest.fixture(params=["http"])
 def slack_rig(request: pytest.FixtureRequest, lake: Path, tmp_path: Path) -> Iterator[SlackRig]:
-    """The app as served over HTTP; parametrized with "lambda", its listeners are lazy as on Lambda."""
+    """The app as served over HTTP; parametrized with "lambda", through the Lambda handler."""
     identity = tmp_path / "identity.yaml"
     identity.write_text("groups:\n  analysts: {tables: ['*']}\n"
                         "users:\n  ana@example.com: {groups: [analysts]}\n")
@@ -85,9 +137,8 @@ def slack_rig(request: pytest.FixtureRequest, lake: Path, tmp_path: Path) -> Ite
     settings = Settings.from_env({"ATHENA_BOT_HOME": str(tmp_path), "ATHENA_BOT_LAKE": str(lake),
                                   "ATHENA_BOT_AS_OF": "2025-06-15",
                                   "ATHENA_BOT_IDENTITY_FILE": str(identity)})
-    stack = build_local_slack(settings, SlackSettings("xoxb-test", SECRET, api_url=fake.url),
-                              lazy=request.param == "lambda")
-    server = HttpServer(stack.app, "127.0.0.1", 0).start()
+    stack = build_local_slack(settings, SlackSettings("xoxb-test", SECRET, api_url=fake.url))
+    server = (FunctionUrl(stack.app) if request.param == "lambda" else HttpServer(stack.app, "127.0.0.1", 0)).start()
     stop = threading.Event()
     worker = stack.run_worker(stop)
     yield SlackRig(fake, stack, server)

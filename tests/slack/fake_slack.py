@@ -2,7 +2,8 @@
 
 It answers the methods the bot uses (auth.test, users.info, chat.postMessage, chat.update,
 chat.postEphemeral, the three files_upload_v2 steps), can answer one call of a method with
-HTTP 429 + Retry-After, and can fail a method with a Slack error.
+HTTP 429 + Retry-After, fail a method with a Slack error or with HTTP 500, and play an outage
+(``down``: every connection is dropped unanswered).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class FakeSlack:
         self.uploads: list[bytes] = []
         self.throttled: dict[str, int] = {}  # method -> how many more calls get 429
         self.errors: dict[str, str] = {}  # method -> Slack error to answer with
+        self.failing: dict[str, int] = {}  # method -> how many more calls get HTTP 500
+        self.dropped = 0  # calls dropped while down
+        self.down = False  # Slack's API unreachable: connections are closed without an answer
         self._ts = 1000
         self._lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
@@ -76,6 +80,9 @@ class FakeSlack:
             if self.throttled.get(method):
                 self.throttled[method] -= 1
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            if self.failing.get(method):
+                self.failing[method] -= 1
+                return 500, {"ok": False, "error": "internal_error"}, {}
         if method in self.errors:
             return 200, {"ok": False, "error": self.errors[method]}, {}
         if method == "auth.test":
@@ -110,6 +117,11 @@ class FakeSlack:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if fake.down:
+                    fake.dropped += 1
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the caller sees the connection drop, no answer
+                    return
                 if self.path.startswith("/upload/"):  # the raw file bytes, not a form
                     fake.uploads.append(body)
                     self._send(200, b"OK", {})

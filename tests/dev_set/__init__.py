@@ -1,0 +1,1 @@
+"""Question sets with hand-written gold SQL, and their scorer (score.py, compare.py)."""
