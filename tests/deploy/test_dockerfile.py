@@ -182,3 +182,17 @@ def test_the_entry_point_seeds_the_writable_font_cache(tmp_path: Path) -> None:
     (writable / "fontlist-v390.json").write_text('{"kept": 1}')  # a warm container keeps its own copy
     _run_entrypoint(tmp_path, "true", ATHENA_BOT_MPL_CACHE=str(built), MPLCONFIGDIR=str(writable))
     assert (writable / "fontlist-v390.json").read_text() == '{"kept": 1}'
+
+
+def test_every_image_build_makes_one_x86_manifest_lambda_accepts() -> None:
+    """Lambda refuses an image index (what BuildKit's provenance attestation makes) and runs the
+    functions on x86_64: every scripted build says both."""
+    architectures = {a for r in expand()["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
+                     for a in r["Properties"]["Architectures"]}
+    assert architectures == {"x86_64"}
+    builds = [line for path in ("deploy/buildspec.yml", ".github/workflows/deploy.yml", "deploy/Dockerfile")
+              for line in (ROOT / path).read_text().replace("\\\n", " ").splitlines() if "docker build" in line]
+    assert len(builds) == 3
+    for line in builds:
+        assert "--platform linux/amd64" in line and "--provenance=false" in line, line
+        assert "--file deploy/Dockerfile" in line and line.rstrip().endswith(" ."), line  # context: the root

@@ -340,3 +340,24 @@ def test_stateful_resources_are_kept_and_recoverable(sam: dict[str, Any]) -> Non
             assert res["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         if res["Type"] == "AWS::SQS::Queue":
             assert res["Properties"]["KmsMasterKeyId"] == {"Ref": "Key"}, name
+
+
+def test_lake_buckets_tier_and_the_values_file_never_expires(sam: dict[str, Any]) -> None:
+    resources = sam["Resources"]
+    for bucket in ("RawBucket", "LakeBucket", "ResultsBucket", "QuickSightBucket"):
+        rules = resources[bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert {"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 0} in \
+            [t for r in rules for t in r.get("Transitions", [])], bucket
+    for name in ("WorkerFunction", "RefreshValuesFunction"):  # the values file: in the config bucket
+        values = resources[name]["Properties"]["Environment"]["Variables"]["ATHENA_BOT_VALUES_FILE"]
+        assert values == {"Fn::Sub": "s3://${ConfigBucket}/values/values.json"}
+    config_rules = resources["ConfigBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert not [r for r in config_rules if "ExpirationInDays" in r]  # only old versions expire
+
+
+def test_env_example_lists_every_setting_the_code_reads() -> None:
+    from tests.deploy.envvars import ROOT
+
+    text = (ROOT / ".env.example").read_text()
+    ours = {n for n in read_by_code() if n.startswith(("ATHENA_BOT_", "SLACK_", "MICROSOFT_", "TEAMS_"))}
+    assert sorted(n for n in ours if n not in text) == []
