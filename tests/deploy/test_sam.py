@@ -361,3 +361,20 @@ def test_env_example_lists_every_setting_the_code_reads() -> None:
     text = (ROOT / ".env.example").read_text()
     ours = {n for n in read_by_code() if n.startswith(("ATHENA_BOT_", "SLACK_", "MICROSOFT_", "TEAMS_"))}
     assert sorted(n for n in ours if n not in text) == []
+
+
+def test_every_bucket_and_queue_refuses_plain_http(sam: dict[str, Any]) -> None:
+    resources = sam["Resources"]
+    tls_only = {"Effect": "Deny", "Principal": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    covered: set[str] = set()
+    for res in resources.values():
+        kind = {"AWS::S3::BucketPolicy": "s3", "AWS::SQS::QueuePolicy": "sqs"}.get(res["Type"])
+        if not kind:
+            continue
+        props = res["Properties"]
+        targets = [props["Bucket"]["Ref"]] if kind == "s3" else [q["Ref"] for q in props["Queues"]]
+        for s in props["PolicyDocument"]["Statement"]:
+            if all(s.get(k) == v for k, v in tls_only.items()) and s["Action"] == f"{kind}:*":
+                covered |= set(targets)
+    stores = {name for name, res in resources.items() if res["Type"] in ("AWS::S3::Bucket", "AWS::SQS::Queue")}
+    assert stores - covered == set()
