@@ -28,6 +28,18 @@ MOTO_SKIPS = {
 }
 
 
+class LambdaContext:
+    """What Lambda passes the worker's handler: its deadline bounds each step's lease."""
+    function_name = "athena-bot-dev-worker"
+    memory_limit_in_mb = 1536
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:athena-bot-dev-worker"
+    aws_request_id = "req-1"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 120_000  # the function's timeout
+
+
 class Recorder:
     def __init__(self) -> None:
         self.posts: list[tuple[ReplyTarget, Answer]] = []
@@ -127,7 +139,7 @@ def test_a_question_through_the_stack(moto_stack: dict[str, Any], fake_athena: F
                               "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"]},
                               "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                               "eventSourceARN": "arn", "awsRegion": "us-east-1"} for m in messages]}
-        response = handler.handler(event, None)
+        response = handler.handler(event, LambdaContext())
         for m in messages:
             sqs.delete_message(QueueUrl=outputs["JobsQueueUrl"], ReceiptHandle=m["ReceiptHandle"])
         return response

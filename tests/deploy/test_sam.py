@@ -118,6 +118,11 @@ def test_the_queue_outlives_the_worker_and_reports_partial_batches(sam: dict[str
     redrive = resources["JobsQueue"]["Properties"]["RedrivePolicy"]
     worker_env = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert redrive["maxReceiveCount"] == worker_env["ATHENA_BOT_MAX_RECEIVES"] == {"Ref": "MaxReceives"}
+    spec = sam["Parameters"]["MaxReceives"]  # every value the stack accepts, the worker accepts
+    assert spec["Default"] == Settings.from_env({}).max_receives
+    Settings.from_env({"ATHENA_BOT_MAX_RECEIVES": str(spec["MinValue"])})
+    with pytest.raises(ValueError):
+        Settings.from_env({"ATHENA_BOT_MAX_RECEIVES": str(spec["MinValue"] - 1)})
 
 
 # ---------------------------------------------------------------- least privilege
