@@ -8,7 +8,7 @@ CHECKOV_VENV  := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_SPEC  := checkov>=3.2,<4
 
-.PHONY: demo test bench score install clean checkov
+.PHONY: demo test bench score install browser clean checkov
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,24 @@ install: $(STAMP) $(CHECKOV_STAMP)
 demo: $(STAMP)
 	$(BIN)/athena-bot demo
 
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) browser
 	$(BIN)/python -m pytest
 
 # deploy/ scanned by checkov alone (make test runs it too, in tests/deploy/test_lint.py)
 checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
+
+# The web chat's browser test drives Debian's chromium with chromium-driver. Installed here when
+# missing and we are root with apt (CI); elsewhere the test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver for the browser test (apt-get) ..."; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends chromium chromium-driver; } \
+			>/tmp/athena-bot-apt.log 2>&1 \
+			|| echo "Could not install chromium (see /tmp/athena-bot-apt.log); the browser test will say so."; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
