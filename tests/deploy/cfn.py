@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import copy
+import functools
 import os
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 TEMPLATES = ["template.yaml", "ecs.yaml", "data-role.yaml", "account-baseline.yaml", "pipeline.yaml"]
@@ -13,10 +16,30 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/athena-query-bot:test"
 PARAMETERS = {"Stage": "dev", "ImageUri": IMAGE, "IdentityStoreId": "d-1234567890", "CreateTrail": "true"}
 
 
-def load(name: str) -> dict[str, Any]:
-    from cfnlint.decode import cfn_yaml
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML with CloudFormation's short-form tags (!Ref, !GetAtt a.b, !Sub ...) as their long form."""
 
-    return json.loads(json.dumps(cfn_yaml.load(str(DEPLOY / name))))
+
+def _intrinsic(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag == "Ref":
+        return {"Ref": value}
+    if tag == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag}": value}
+
+
+_Loader.add_multi_constructor("!", _intrinsic)
+
+
+def load(name: str) -> dict[str, Any]:
+    """A template as CloudFormation reads it (short-form intrinsics in their long form)."""
+    return yaml.load((DEPLOY / name).read_text(), Loader=_Loader)  # noqa: S506 - a safe loader with tags
 
 
 class _NoManagedPolicies:
@@ -25,11 +48,16 @@ class _NoManagedPolicies:
 
 
 def expand(parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    """deploy/template.yaml with the SAM transform applied (aws-sam-translator)."""
+    """deploy/template.yaml with the SAM transform applied (aws-sam-translator); a fresh copy."""
+    return copy.deepcopy(_expanded(tuple(sorted({**PARAMETERS, **(parameters or {})}.items()))))
+
+
+@functools.lru_cache(maxsize=8)
+def _expanded(parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     from samtranslator.translator.transform import transform
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return transform(load("template.yaml"), {**PARAMETERS, **(parameters or {})}, _NoManagedPolicies())
+    return transform(load("template.yaml"), dict(parameters), _NoManagedPolicies())
 
 
 def role_statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:

@@ -13,9 +13,7 @@ from tests.deploy.cfn import DEPLOY, TEMPLATES, load
 
 
 def test_the_template_list_is_every_template_in_deploy() -> None:
-    from cfnlint.decode import cfn_yaml
-
-    found = sorted(p.name for p in DEPLOY.glob("*.yaml") if "Resources" in (cfn_yaml.load(str(p)) or {}))
+    found = sorted(p.name for p in DEPLOY.glob("*.yaml") if "Resources" in (load(p.name) or {}))
     assert found == sorted(TEMPLATES)
 
 
