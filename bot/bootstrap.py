@@ -67,18 +67,25 @@ def ensure_sample_lake(settings: Settings, scale: float = 1.0) -> bool:
 def build_local(settings: Settings, conversations: ConversationStore | None = None,
                 charts: bool = True) -> LocalApp:
     """Wire the embedded default: DuckDB over the local lake, local identities."""
-    from adapters.local.catalog import LocalCatalog
+    from adapters.local.catalog import LakeError, LocalCatalog
     from adapters.local.duckdb_executor import DuckDBExecutor
     from charts import make_chart
     from engine.semantic_model import load_model
     from engine.service import QueryEngine
 
     catalog = LocalCatalog(settings.lake)
-    if not catalog.tables():
+    try:
+        tables = catalog.tables()
+    except LakeError as err:
+        raise LakeMissing(str(err)) from err
+    if not tables:
         raise LakeMissing(f"No tables in lake {settings.lake}. Build the sample lake with "
                           f"`athena-bot sample-lake --lake {settings.lake}`.")
     model = load_model(settings.model_path)
-    executor = DuckDBExecutor(catalog)
+    executor = DuckDBExecutor(catalog, threads=settings.duckdb_threads,
+                              memory_limit=settings.duckdb_memory_limit,
+                              timeout_seconds=settings.query_timeout_seconds,
+                              temp_directory=settings.home / "duckdb-tmp")
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart if charts else None,
                          conversations=conversations, default_metric=settings.default_metric,
                          max_rows=settings.max_rows, answer_rows=settings.answer_rows,
@@ -344,6 +351,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     dynamodb = LazyClient(session, "dynamodb")
     conversations = DynamoConversationStore(dynamodb, aws.conversations_table) \
         if aws.conversations_table else None
+    # the file's contents (values and time ranges), read when the first question needs them
     values_file = ValuesFile(aws.values_file, LazyClient(session, "s3"), lambda: declared_values(model),
                              ttl_seconds=aws.values_ttl_seconds) if aws.values_file else None
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,

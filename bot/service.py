@@ -115,7 +115,7 @@ def build_identity(settings: Settings) -> IdentityResolver:
 
 
 def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_seconds: float = 900) -> str:
-    """Read dimension values with one Athena query and write ATHENA_BOT_VALUES_FILE.
+    """Read dimension values and time ranges with one Athena query and write ATHENA_BOT_VALUES_FILE.
 
     An operator's (or scheduled) batch command, run with the process's own credentials; it is
     the one place that waits on a query, which the chat worker never does.
@@ -129,7 +129,7 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     from bot.bootstrap import fetch_model
     from bot.values import write_values
     from engine.semantic_model import load_model
-    from engine.values import collect_values, declared_values, values_query
+    from engine.values import collect_ranges, collect_values, declared_values, values_file_body, values_query
 
     aws = AwsSettings.from_env()
     if not aws.values_file:
@@ -137,7 +137,7 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     session = boto3.Session()
     model = load_model(fetch_model(settings, session))
     sql = values_query(model)
-    values = declared_values(model)
+    values, ranges = declared_values(model), {}
     if sql:
         executor = AthenaExecutor(lambda _p, service: session.client(service), workgroup=aws.workgroup,
                                   database=aws.database,
@@ -153,8 +153,9 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
         if state.state != "SUCCEEDED":
             raise RuntimeError(f"values query {execution_id} {state.state}: {state.reason}")
         table, _ = executor.fetch(execution_id, system, 1_000_000, state.output_location)
-        values = collect_values(model, table.rows)
-    write_values(aws.values_file, values, session.client("s3") if aws.values_file.startswith("s3://") else None)
+        values, ranges = collect_values(model, table.rows), collect_ranges(table.rows)
+    write_values(aws.values_file, values_file_body(values, ranges),
+                 session.client("s3") if aws.values_file.startswith("s3://") else None)
     return aws.values_file
 
 

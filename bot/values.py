@@ -23,7 +23,8 @@ Values = dict[str, list[str]]
 
 
 class ValuesFile:
-    """``{dimension: [values]}`` at ``s3://bucket/key`` or a local path, with a fallback."""
+    """The values file's contents (``{dimension: [values], "@time_ranges": {...}}``, see
+    ``engine.values.values_file_body``) at ``s3://bucket/key`` or a local path, with a fallback."""
 
     def __init__(self, location: str, s3: Any = None, fallback: Callable[[], Values] | None = None,
                  ttl_seconds: float = 900, clock: Callable[[], float] = time.monotonic) -> None:
@@ -83,9 +84,9 @@ class ValuesFile:
         return json.loads(response["Body"].read()), response.get("ETag")
 
 
-def write_values(location: str, values: Values, s3: Any = None) -> None:
-    """Write the values file (local path or s3://bucket/key)."""
-    body = json.dumps(values, indent=1, sort_keys=True)
+def write_values(location: str, contents: dict[str, Any], s3: Any = None) -> None:
+    """Write the values file (local path or s3://bucket/key): ``engine.values.values_file_body``."""
+    body = json.dumps(contents, indent=1, sort_keys=True)
     if location.startswith("s3://"):
         url = urlparse(location)
         s3.put_object(Bucket=url.netloc, Key=url.path.lstrip("/"), Body=body.encode(),

@@ -84,7 +84,7 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         from bot.values import ValuesFile
         from engine.semantic_model import load_model
         from engine.language.understanding import Understanding
-        from engine.values import declared_values
+        from engine.values import declared_values, split_values_file
 
         if web.auth != "alb":
             raise ConfigError("on AWS the web chat needs sign-in: set ATHENA_BOT_WEB_AUTH=alb and "
@@ -93,8 +93,10 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         session = session or boto3.Session()
         intake = aws_intake(settings, aws, session, "the web chat")
         model = load_model(fetch_model(settings, session))  # ATHENA_BOT_MODEL may be s3://
-        # a fresh stack has no values file until its first refresh: the model's own values then
-        values = ValuesFile(aws.values_file, session.client("s3"), lambda: declared_values(model)).load() \
+        # the values file also carries the time ranges: only the values name things. A fresh stack
+        # has no file until its first refresh: the model's own values then.
+        values = split_values_file(ValuesFile(aws.values_file, session.client("s3"),
+                                              lambda: declared_values(model)).load())[0] \
             if aws.values_file else declared_values(model)
         understanding = Understanding(model, values, settings.default_metric)
         note = "Answers come from Amazon Athena, run as your own IAM role."

@@ -22,6 +22,7 @@ class ChartSpec:
     title: str = ""
     y_label: str = ""
     y_format: str = "number"
+    x_key: str | None = None  # the key of repeating names: "Globex BV (1042)" keeps two bars apart
 
 
 def is_numeric(type_name: str) -> bool:
@@ -38,13 +39,15 @@ def choose_chart(table: ResultTable, title: str = "", labels: dict[str, str] | N
     labels, formats = labels or {}, formats or {}
     if table.row_count < 2:
         return None
-    measures = [c for c, t in zip(table.columns, table.types) if is_numeric(t)]
-    others = [(c, t) for c, t in zip(table.columns, table.types) if not is_numeric(t)]
+    keys = [c for c in table.columns if formats.get(c) == "id"]  # identifiers are neither
+    measures = [c for c, t in zip(table.columns, table.types) if is_numeric(t) and c not in keys]
+    others = [(c, t) for c, t in zip(table.columns, table.types) if not is_numeric(t) and c not in keys]
     if not measures or not others:
         return None
     y = measures[0]
-    common = {"title": title, "y_label": labels.get(y, y), "y_format": formats.get(y, "number")}
     x, x_type = others[0]
+    common = {"title": title, "y_label": labels.get(y, y), "y_format": formats.get(y, "number"),
+              "x_key": keys[0] if keys and not is_time(x_type) else None}
     if x == "period" and len(others) == 2 and not is_time(others[1][1]):
         # compared periods by a category: bars per category, one colour per period
         return ChartSpec(kind="bar", x=others[1][0], y=y, series="period", **common)

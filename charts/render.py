@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -22,6 +22,9 @@ def render_png(spec: ChartSpec, table: ResultTable, dpi: int = 100) -> bytes:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     xs, ys = table.column(spec.x), table.column(spec.y)
+    if spec.x_key:  # names that repeat are told apart by their key
+        seen = Counter(str(x) for x in xs)
+        xs = [f"{x} ({k})" if seen[str(x)] > 1 else x for x, k in zip(xs, table.column(spec.x_key))]
     fmt = FuncFormatter(lambda v, _pos: format_value(v, spec.y_format, compact=True))
     if spec.kind == "line":
         if spec.series:

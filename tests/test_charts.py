@@ -65,3 +65,12 @@ def test_compared_periods_by_category_are_grouped_bars() -> None:
     assert (spec.kind, spec.x, spec.series) == ("bar", "sales_channel", "period")
     image = imread(io.BytesIO(render_png(spec, table)), format="png")
     assert image.shape[1] == 800
+
+
+def test_repeating_names_are_told_apart_by_their_key() -> None:
+    table = ResultTable(["customer", "customer_id", "revenue"], ["varchar", "bigint", "double"],
+                        [("Globex BV", 1, 9.0), ("Globex BV", 7, 8.0), ("Stark Ltd", 3, 5.0)])
+    spec = choose_chart(table, formats={"customer_id": "id"})
+    assert (spec.x, spec.y, spec.x_key) == ("customer", "revenue", "customer_id")
+    assert choose_chart(table).y == "customer_id"  # without the format the key looks like a measure
+    assert render_png(spec, table).startswith(b"\x89PNG")

@@ -60,7 +60,8 @@ def placeholder_blocks(question: str, status: str = PLACEHOLDER_TEXT) -> list[Bl
 
 
 def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = None) -> list[Block]:
-    """Blocks for any Answer: summary, table, buttons; clarifications offer their options.
+    """Blocks for any Answer: summary, table, buttons; clarifications offer their options, and
+    an answer the alternatives to what it assumed.
 
     ``answer_key`` identifies this answer in the buttons (to show its SQL, store feedback).
     """
@@ -79,6 +80,10 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
         context.append("The table is cut at the row limit.")
     if context:
         blocks.append(ContextBlock(elements=[_mrkdwn(" · ".join(context))]))
+    if answer.options:  # one-click alternatives to an assumption ("Store region instead")
+        blocks.append(ActionsBlock(block_id="alternatives", elements=[
+            ButtonElement(text=clip(option, 75), action_id=f"{CLARIFY}_{i}", value=clip(option, 2000))
+            for i, option in enumerate(answer.options[:5])]))
     buttons = [ButtonElement(text="Show SQL", action_id=SHOW_SQL, value=answer_key)]
     if answer.download_url:
         buttons.append(ButtonElement(text="Download CSV", action_id=f"{OPEN_URL}_csv", url=answer.download_url))
