@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/athena-bot demo
 
 test: $(STAMP) $(CHECKOV_STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15
 
 # deploy/ scanned by checkov alone (make test runs it too, in tests/deploy/test_lint.py)
 checkov: $(CHECKOV_STAMP)

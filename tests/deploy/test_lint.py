@@ -6,10 +6,14 @@ Both tools run as background processes (tests/deploy/linters.py).
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from tests.deploy import linters
 from tests.deploy.cfn import DEPLOY, TEMPLATES, load
+
+# one xdist worker runs both tools (`--dist loadgroup`), not each worker its own copy
+pytestmark = pytest.mark.xdist_group("deploy-lint")
 
 
 def test_the_template_list_is_every_template_in_deploy() -> None:
