@@ -39,6 +39,7 @@ class Settings:
     visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
     digest_admin_groups: tuple[str, ...] = ()  # groups that may change anyone's digest
     scheduler_seconds: float = 15.0  # how often the local scheduler looks for due digests
+    model_uri: str | None = None  # ATHENA_BOT_MODEL=s3://...: fetched to model_path at start-up
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -46,7 +47,13 @@ class Settings:
         home = Path(env.get("ATHENA_BOT_HOME") or DEFAULT_HOME)
         as_of = env.get("ATHENA_BOT_AS_OF")
         identity = env.get("ATHENA_BOT_IDENTITY_FILE")
-        model_path = Path(env.get("ATHENA_BOT_MODEL") or SAMPLE_MODEL)
+        model = env.get("ATHENA_BOT_MODEL") or ""
+        model_uri = model if model.startswith("s3://") else None
+        if model_uri:  # fetched at start-up (bot/bootstrap.py fetch_model) to a local file
+            import tempfile
+
+            model = str(Path(tempfile.gettempdir()) / "athena-bot" / Path(model_uri).name)
+        model_path = Path(model or SAMPLE_MODEL)
         sample = model_path.resolve() == SAMPLE_MODEL.resolve()
         return cls(
             home=home,
@@ -70,6 +77,7 @@ class Settings:
             digest_admin_groups=tuple(g.strip() for g in (env.get("ATHENA_BOT_DIGEST_ADMIN_GROUPS") or "").split(",")
                                       if g.strip()),
             scheduler_seconds=float(_at_least(env, "ATHENA_BOT_SCHEDULER_SECONDS", 15, 1)),
+            model_uri=model_uri,
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":

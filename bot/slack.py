@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING, Any
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.slack.app import SlackApp, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
-from adapters.slack.server import HttpServer, socket_mode_handler
 from bot.aws_settings import AwsSettings, ConfigError
 from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, run_scheduler, stop_on_signals
 from bot.settings import Settings
-from engine.ports import Queue
-from engine.worker import Worker
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the receiver on Lambda loads neither the local stack nor the worker
     from bot.bootstrap import AwsApp
+    from engine.ports import Queue
+    from engine.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -79,26 +78,36 @@ def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackSta
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,
                         session: Any = None) -> SlackApp:
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
-    import boto3
+    if session is None:
+        import boto3
 
-    intake = aws_intake(settings, aws or AwsSettings.from_env(), session or boto3.Session(), "Slack")
+        session = boto3.Session()
+    intake = aws_intake(settings, aws or AwsSettings.from_env(), session, "Slack")
     return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret)
 
 
-def register_chat_posters(app: AwsApp) -> AwsApp:
-    """The AWS worker's posters for the chat platforms configured (Slack, Teams)."""
-    from bot.teams import register_teams_poster
+def register_chat_posters(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:
+    """The AWS worker's posters for the chat platforms configured (Slack, Teams).
 
-    register_teams_poster(app)
-    token = os.environ.get("SLACK_BOT_TOKEN")
+    ``env`` is the environment with the chat secrets filled in (``bot.aws_settings.with_secrets``).
+    The Teams SDK is imported only when Teams is configured.
+    """
+    env = dict(os.environ if env is None else env)
+    if env.get("MICROSOFT_APP_ID"):
+        from bot.teams import register_teams_poster
+
+        register_teams_poster(app, env)
+    token = env.get("SLACK_BOT_TOKEN")
     if token:
-        app.poster.register("slack", SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")),
+        app.poster.register("slack", SlackPoster(web_client(token, env.get("SLACK_API_URL")),
                                                  app.engine.conversations,
-                                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None))
+                                                 env.get("ATHENA_BOT_QUICKSIGHT_URL") or None))
     return app
 
 
 def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:
+    from adapters.slack.server import HttpServer, socket_mode_handler
+
     slack = SlackSettings.from_env(socket=socket)
     stop = stop_on_signals()
     if backend == "aws":

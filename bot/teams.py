@@ -86,15 +86,16 @@ def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, 
     return TeamsServer(build_web_app(TeamsAgent(intake), build_adapter(config), config), host, port).start()
 
 
-def register_teams_poster(app: AwsApp) -> AwsApp:
+def register_teams_poster(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:
     """The AWS worker's Teams poster when MICROSOFT_APP_ID is set; charts go to S3."""
-    teams = TeamsSettings.from_env()
+    env = dict(os.environ if env is None else env)
+    teams = TeamsSettings.from_env(env)
     if not teams.app_id:
         return app
-    import boto3
+    from adapters.aws.clients import LazyClient
 
-    bucket = os.environ.get("ATHENA_BOT_CHARTS_BUCKET")
-    charts = S3ChartStore(boto3.client("s3"), bucket) if bucket else None
+    bucket = env.get("ATHENA_BOT_CHARTS_BUCKET")
+    charts = S3ChartStore(LazyClient(app.session, "s3"), bucket) if bucket else None
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)
     app.poster.register("teams", TeamsPoster(build_adapter(config), app.engine.conversations, teams.app_id,
                                              charts, teams.quicksight_url))

@@ -85,3 +85,17 @@ def text_table(answer: Answer, max_rows: int = MAX_TEXT_ROWS, max_chars: int | N
     if table.truncated:
         out.append("(result truncated at the row limit)")
     return "\n".join(out)
+
+
+def link_note(url: str | None) -> str:
+    """"CSV link valid until 14:05 UTC" from a presigned URL's own X-Amz-Date and X-Amz-Expires
+    (what the link really allows), or "" when the URL states no expiry."""
+    from urllib.parse import parse_qs, urlparse
+
+    query = parse_qs(urlparse(url or "").query)
+    try:
+        signed = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+        expires = signed + dt.timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    except (KeyError, IndexError, ValueError):
+        return ""
+    return f"CSV link valid until {expires:%d %b %H:%M} UTC"

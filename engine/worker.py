@@ -32,7 +32,7 @@ from typing import Any
 
 from engine.domain import Answer
 from engine.errors import BotError, ExecutionFailed
-from engine.formatting import format_bytes
+from engine.formatting import format_bytes, link_note
 from engine.heartbeat import Heartbeat
 from engine.digests.runner import DigestRunner, DigestSkipped
 from engine.jobs import (AskJob, DigestJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
@@ -334,8 +334,9 @@ class Worker:
                     table, download = executor.fetch(execution_id, job.principal, self.engine.answer_rows,
                                                      state.output_location)
                 with self.observer.stage("present"):
-                    answer = self.engine.present(prepared, table, footer=cost_footer(state),
-                                                 download_url=download if table.truncated else None)
+                    link = download if table.truncated else None
+                    footer = " · ".join(part for part in (cost_footer(state), link_note(link)) if part)
+                    answer = self.engine.present(prepared, table, footer=footer, download_url=link)
             else:
                 repairs = int(record.get("repairs", 0))
                 if state.state == "FAILED" and prepared.source == "planner" and repairs < MAX_REPAIRS:
