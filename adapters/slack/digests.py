@@ -27,7 +27,7 @@ from adapters.slack.digest_blocks import (CREATE_VIEW, DELETE, EDIT, EDIT_VIEW, 
 from engine.digests.conditions import Condition
 from engine.digests.model import Digest
 from engine.digests.phrases import NeedsForm, SchedulePhrase, read_phrase
-from engine.digests.runner import OwnerUnreachable
+from engine.digests.delivery import OwnerUnreachable
 from engine.digests.schedule import Schedule, ScheduleError, zone
 from engine.digests.service import DigestService, status_line
 from engine.domain import Answer, Principal, ReplyTarget

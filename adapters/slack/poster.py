@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from adapters.slack.blocks import PLACEHOLDER_TEXT, answer_blocks, fallback_text
 from adapters.slack.digests import dm_channel, remember_thread, with_digest_buttons
-from engine.digests.runner import Undeliverable
+from engine.digests.delivery import Undeliverable
 from engine.domain import Answer, ReplyTarget
 from engine.ports import ConversationStore
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.digests.conditions import Condition, ConditionError, after_post, evaluate, measure_column
+from engine.digests.delivery import OwnerUnreachable, Undeliverable
 from engine.digests.model import FAILING_AFTER, Digest, Owner
 from engine.digests.periods import rebase, specs_of
 from engine.digests.schedule import Schedule, ScheduleError, local_text, parse_instant
@@ -37,14 +38,6 @@ Post = Callable[[ReplyTarget, Answer], None]
 
 class DigestSkipped(Exception):
     """This run posts nothing: the digest is gone or paused, or its owner lost access (and was told)."""
-
-
-class OwnerUnreachable(Exception):
-    """A platform could not deliver a direct message to a digest's owner (they left)."""
-
-
-class Undeliverable(Exception):
-    """A platform refused a digest's post for good (the channel archived or gone, the bot removed)."""
 
 
 class DigestRunner:
