@@ -278,8 +278,8 @@ class QueryEngine:
 
     def prepare_query(self, query: SemanticQuery, question: str, principal: Principal) -> Prepared:
         """Compile and guard a query already understood (a digest's frozen query): no rules run."""
-        guarded = self.guard.check(self.compiler.compile(query).sql, principal)
-        return Prepared(question, query, to_athena_sql(guarded))
+        guarded = self.guard.check_expression(self.compiler.compile(query).expression, principal)
+        return Prepared(question, query, guarded.athena_sql, guarded=guarded)
 
     def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
                 footer: str | None = None, download_url: str | None = None) -> Answer:

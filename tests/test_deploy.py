@@ -81,22 +81,3 @@ def test_teams_app_package_files() -> None:
     for name, size in (("color", 192), ("outline", 32)):
         data = (folder / manifest["icons"][name]).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (size, size)
-
-
-def test_template_provisions_digests_and_their_schedules() -> None:
-    resources = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]
-    table = resources["DigestsTable"]["Properties"]
-    assert table["KeySchema"] == [{"AttributeName": "digest_id", "KeyType": "HASH"}]
-    role = resources["SchedulerRole"]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    [statement] = role["Policies"][0]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "sqs:SendMessage" and {"GetAtt": "JobsQueue.Arn"} in statement["Resource"]
-    env = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Globals"]["Function"]["Environment"]["Variables"]
-    assert env["ATHENA_BOT_DIGESTS_TABLE"] == {"Ref": "DigestsTable"}
-    assert env["ATHENA_BOT_SCHEDULER_ROLE_ARN"] == {"GetAtt": "SchedulerRole.Arn"}
-    for function in ("WorkerFunction", "SlackFunction"):  # the worker creates digests, the receiver changes them
-        statements = [s for p in resources[function]["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
-        manage = next(s for s in statements if s.get("Sid") == "ManageDigestSchedules")
-        assert "scheduler:CreateSchedule" in manage["Action"] and "athena-bot-digest-*" in str(manage["Resource"])
-        assert any(s.get("Action") == "iam:PassRole" for s in statements)
-        assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "DigestsTable"}}} in resources[function]["Properties"]["Policies"]

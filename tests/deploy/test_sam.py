@@ -129,6 +129,7 @@ WILDCARDS = {
     ":user/*": "Identity Center user, group and membership ids are not known at deploy time",
     ":group/*": "(Identity Center)",
     ":membership/*": "(Identity Center)",
+    "/athena-bot-digest-*": "one schedule per digest in the stage's group, named by the digest's id at run time",
 }
 
 
@@ -163,7 +164,7 @@ def test_the_worker_queries_only_as_the_user_and_writes_only_charts(sam: dict[st
     assert set(grants["secretsmanager:GetSecretValue"]) == {"${SlackSecret}", "${TeamsSecret}"}
     assert grants["sqs:ReceiveMessage"] == ["${JobsQueue.Arn}"]
     assert set(grants["dynamodb:PutItem"]) == {"${IdempotencyTable.Arn}", "${PendingTable.Arn}",
-                                               "${ConversationsTable.Arn}"}
+                                               "${ConversationsTable.Arn}", "${DigestsTable.Arn}"}
     assert grants["bedrock:InvokeModel"]  # only with the planner (Fn::If), on that model
 
 
@@ -173,7 +174,31 @@ def test_the_slack_receiver_only_hands_questions_in(sam: dict[str, Any]) -> None
     assert not [a for a in grants if a.split(":")[0] in ("athena", "sts", "s3", "glue")]
     assert not [a for a in grants if a.startswith("lambda:")]  # no lazy listeners: it never invokes itself
     assert grants["secretsmanager:GetSecretValue"] == ["${SlackSecret}"]
-    assert grants["dynamodb:PutItem"] == ["${ConversationsTable.Arn}"]
+    assert set(grants["dynamodb:PutItem"]) == {"${ConversationsTable.Arn}", "${DigestsTable.Arn}"}
+
+
+def test_digests_have_a_table_and_change_only_their_own_schedules(sam: dict[str, Any]) -> None:
+    table = sam["Resources"]["DigestsTable"]
+    assert table["Properties"]["KeySchema"] == [{"AttributeName": "digest_id", "KeyType": "HASH"}]
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"
+    schedules = ("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:"
+                 "schedule/athena-bot-${Stage}/athena-bot-digest-*")
+    for role in ("WorkerRole", "SlackRole"):  # the worker creates digests, the receiver changes them
+        grants = _grants(sam, role)
+        for action in ("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"):
+            assert grants[action] == [schedules], role
+        assert grants["iam:PassRole"] == ["${SchedulerRole.Arn}"], role
+        assert grants["dynamodb:Scan"] == ["${DigestsTable.Arn}"], role
+        passing = next(st for st in role_statements(sam, role) if "iam:PassRole" in _actions(st))
+        assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+    assert set(_grants(sam, "SchedulerRole")["sqs:SendMessage"]) == {"${JobsQueue.Arn}",
+                                                                     "${DeliveryDeadLetterQueue.Arn}"}
+    for function in ("WorkerFunction", "SlackFunction"):
+        env = sam["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert env["ATHENA_BOT_DIGESTS_TABLE"] == {"Ref": "DigestsTable"}
+        assert env["ATHENA_BOT_SCHEDULER_GROUP"] == {"Ref": "ScheduleGroup"}
+        assert env["ATHENA_BOT_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
 
 
 def test_the_refresh_runs_one_query_in_the_workgroup_and_writes_only_the_values(sam: dict[str, Any]) -> None:
