@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench score install clean
+.PHONY: demo test bench score gallery install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# one PNG per chart shape, drawn from real answers on the sample lake, into charts-out/ (ignored by git)
+gallery: $(STAMP)
+	$(BIN)/python -m bench.gallery --out charts-out
 
 # accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
 score: $(STAMP)
