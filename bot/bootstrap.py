@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +31,7 @@ from engine.service import QueryEngine
 if TYPE_CHECKING:  # AWS adapters are imported only when the AWS backend is wired
     import boto3
 
-    from adapters.aws.idempotency import PowertoolsIdempotency
+    from adapters.aws.idempotency import DynamoIdempotency
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sqs_queue import SQSQueue
     from bot.aws_settings import AwsSettings
@@ -95,7 +97,8 @@ def build_planner(settings: Settings, model: SemanticModel, session: Any = None)
 
 
 def local_queue(settings: Settings, path: Path | None = None) -> SQLiteQueue:
-    return SQLiteQueue(path or settings.state_path, max_receives=settings.max_receives)
+    return SQLiteQueue(path or settings.state_path, max_receives=settings.max_receives,
+                       visibility_timeout=settings.visibility_timeout)
 
 
 def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
@@ -107,7 +110,29 @@ def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
 
     return Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
                   SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
-                  default_as_of=settings.as_of)
+                  default_as_of=settings.as_of, visibility_timeout=settings.visibility_timeout,
+                  checkpoint=crash_test_pause())
+
+
+def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], None] | None:
+    """Crash tests only: ``ATHENA_BOT_TEST_PAUSE_AT=point[@n]`` stops the worker the n-th time it
+    reaches ``point`` (see engine.worker.Worker), after writing "PAUSED at <point> <job>" to stderr,
+    so the test can kill -9 it exactly there. Unset (always, outside tests): no hook."""
+    spec = (os.environ if env is None else env).get("ATHENA_BOT_TEST_PAUSE_AT", "").strip()
+    if not spec:
+        return None
+    point, _, nth = spec.partition("@")
+    wanted, seen = int(nth or 1), {"hits": 0}
+
+    def pause(name: str, job_id: str) -> None:
+        if name != point:
+            return
+        seen["hits"] += 1
+        if seen["hits"] == wanted:
+            print(f"PAUSED at {name} {job_id}", file=sys.stderr, flush=True)
+            threading.Event().wait()  # until killed; the heartbeat keeps running meanwhile
+
+    return pause
 
 
 @dataclass
@@ -171,7 +196,7 @@ class AwsApp:
     identity: IdentityResolver
     queue: SQSQueue
     worker: Worker
-    idempotency: PowertoolsIdempotency
+    idempotency: DynamoIdempotency
     observer: PowertoolsObserver
     poster: RoutingPoster
 
@@ -211,7 +236,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     from adapters.aws.athena import AthenaExecutor
     from adapters.aws.dynamodb import DynamoConversationStore, DynamoPendingQueries
     from adapters.aws.glue import GlueCatalog
-    from adapters.aws.idempotency import PowertoolsIdempotency
+    from adapters.aws.idempotency import DynamoIdempotency
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sessions import RoleSessions
     from adapters.aws.sqs_queue import SQSQueue
@@ -233,12 +258,13 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
                          answer_rows=settings.answer_rows,
                          values=values, planner=build_planner(settings, model, session))
     identity = build_aws_identity(settings, aws, session)
-    queue = SQSQueue(session.client("sqs"), aws.queue_url)
-    idempotency = PowertoolsIdempotency(aws.idempotency_table or "", boto3_client=dynamodb)
+    queue = SQSQueue(session.client("sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
+    idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")
     observer = PowertoolsObserver()
     poster = RoutingPoster(posters, default_poster)
     worker = Worker(queue, engine, poster, idempotency,
                     pending=DynamoPendingQueries(dynamodb, aws.pending_table or ""), observer=observer,
                     max_receives=settings.max_receives, default_as_of=settings.as_of,
-                    recheck_seconds=aws.recheck_seconds, query_timeout_seconds=aws.query_timeout_seconds)
+                    visibility_timeout=settings.visibility_timeout, recheck_seconds=aws.recheck_seconds,
+                    query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause())
     return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster)

@@ -2,11 +2,16 @@
 
 The event source mapping must enable ReportBatchItemFailures: a failed record is retried alone,
 and after the queue's maxReceiveCount it goes to the dead-letter queue (the worker tells the user
-on the last attempt).
+on the last receive).
+
+Each record's step leases last until the invocation's deadline: the invocation cannot outlive
+it, and the queue's visibility timeout is longer (AWS requires at least the function timeout;
+the template uses six times), so a lease never outlives its message's visibility.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -18,6 +23,7 @@ from bot.settings import Settings
 from engine.ports import QueueMessage
 
 _app: AwsApp | None = None
+_deadline = 0.0  # epoch seconds at which the current invocation is stopped
 
 
 class RecordNotFinished(Exception):
@@ -37,14 +43,16 @@ def app() -> AwsApp:
 def record_handler(record: SQSRecord) -> None:
     message = QueueMessage(message_id=record.message_id, receipt_handle=record.receipt_handle,
                            body=record.body,
-                           receive_count=int(record.attributes.approximate_receive_count or 1))
+                           receive_count=int(record.attributes.approximate_receive_count or 1),
+                           visible_until=_deadline)
     if not app().worker.handle(message):
         raise RecordNotFinished(record.message_id)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _deadline
     current = app()
-    current.idempotency.register_lambda_context(context)
+    _deadline = time.time() + context.get_remaining_time_in_millis() / 1000
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     with current.observer.metrics_flushed():
         return process_partial_response(event=event, record_handler=record_handler,

@@ -12,7 +12,7 @@ from adapters.terminal.poster import ConsolePoster
 from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, stop_on_signals
 from bot.settings import Settings
 from engine.domain import Principal, ReplyTarget
-from engine.ports import IdentityResolver
+from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
 from engine.jobs import AskJob, encode_job
 from engine.worker import Worker
 
@@ -35,8 +35,21 @@ def build_worker(settings: Settings) -> Worker:
         return register_chat_posters(build_aws(settings, AwsSettings.from_env(),
                                                default_poster=ConsolePoster(settings.charts_dir))).worker
     ensure_sample_lake(settings)
-    app = build_local(settings, conversations=SQLiteConversationStore(settings.state_path))
-    return local_worker(settings, app.engine, local_queue(settings))
+    conversations = SQLiteConversationStore(settings.state_path)
+    app = build_local(settings, conversations=conversations)
+    return local_worker(settings, app.engine, local_queue(settings), local_chat_posters(conversations))
+
+
+def local_chat_posters(conversations: ConversationStore) -> dict[str, ReplyPoster]:
+    """A stand-alone local worker answers Slack jobs in Slack when SLACK_BOT_TOKEN is set (rather
+    than printing them). Teams answers need the adapter of the serving process (`serve teams`)."""
+    token = os.environ.get("SLACK_BOT_TOKEN")
+    if not token:
+        return {}
+    from adapters.slack.poster import SlackPoster, web_client
+
+    return {"slack": SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")), conversations,
+                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None)}
 
 
 def submit(settings: Settings, question: str, as_of: dt.date | None = None,
@@ -128,6 +141,9 @@ def run_worker(settings: Settings, idle_exit: float | None = None) -> int:
     stop = stop_on_signals()
     worker = build_worker(settings)
     log.info("worker started (backend %s)", backend())
-    worker.run(should_stop=stop.is_set, wait_seconds=20 if backend() == "aws" else 1, idle_exit=idle_exit)
+    wait = 20 if backend() == "aws" else 1  # SQS long polling at most 20 s
+    if idle_exit is not None:  # no poll longer than the idle time that ends the worker
+        wait = max(1, min(wait, int(idle_exit)))
+    worker.run(should_stop=stop.is_set, wait_seconds=wait, idle_exit=idle_exit)
     log.info("worker stopped")
     return 0

@@ -29,6 +29,7 @@ class Settings:
     planner: str | None = None  # "bedrock": an LLM planner for what the rules cannot read
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
+    visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, lake: str | None = None) -> "Settings":
@@ -45,12 +46,13 @@ class Settings:
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
             max_rows=int(env.get("ATHENA_BOT_MAX_ROWS") or 10_000),
             answer_rows=int(env.get("ATHENA_BOT_ANSWER_ROWS") or 1000),
-            max_receives=int(env.get("ATHENA_BOT_MAX_RECEIVES") or 3),
+            max_receives=_at_least(env, "ATHENA_BOT_MAX_RECEIVES", 4, 2),
             identity_file=Path(identity) if identity else None,
             default_metric=env.get("ATHENA_BOT_DEFAULT_METRIC") or "revenue",
             planner=_planner(env.get("ATHENA_BOT_PLANNER")),
             bedrock_model_id=env.get("ATHENA_BOT_BEDROCK_MODEL_ID") or None,
             bedrock_region=env.get("ATHENA_BOT_BEDROCK_REGION") or None,
+            visibility_timeout=_at_least(env, "ATHENA_BOT_VISIBILITY_TIMEOUT", 60, 1),
         )
 
     def with_lake(self, lake: str | Path | None) -> "Settings":
@@ -59,6 +61,17 @@ class Settings:
         from dataclasses import replace
 
         return replace(self, lake=Path(lake))
+
+
+def _at_least(env: dict[str, str], name: str, default: int, minimum: int) -> int:
+    raw = (env.get(name) or "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def _planner(value: str | None) -> str | None:

@@ -112,3 +112,4 @@ class Answer:
     elapsed_ms: float | None = None
     footer: str | None = None  # e.g. data scanned and its cost
     download_url: str | None = None  # the full result as CSV, when the table was truncated
+    answer_id: str | None = None  # the job's id: a repeated answer carries the same one, so posters update

@@ -114,6 +114,34 @@ def decode_message(body: str) -> AskJob | QueryCheck | QueryEvent:
     return decode_job(body)
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """What can still be read from a job message the worker cannot decode: whom to tell."""
+
+    reply_to: ReplyTarget
+    question: str = ""
+    job_id: str = ""
+
+
+def salvage(body: str) -> Unreadable | None:
+    """The reply target (and question, job id) of an undecodable job, when they can be read."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    target = data.get("reply_to") if isinstance(data, dict) else None
+    if not isinstance(target, dict) or not all(isinstance(target.get(k), str) and target.get(k)
+                                               for k in ("platform", "channel")):
+        return None
+    thread, extra = target.get("thread"), target.get("extra")
+    extra = {k: v for k, v in extra.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(extra, dict) else {}
+    question, job_id = data.get("question"), data.get("job_id")
+    return Unreadable(ReplyTarget(target["platform"], target["channel"], thread if isinstance(thread, str) else None,
+                                  extra),
+                      question if isinstance(question, str) else "", job_id if isinstance(job_id, str) else "")
+
+
 def job_to_dict(job: AskJob) -> dict[str, Any]:
     return json.loads(encode_job(job))
 

@@ -56,11 +56,15 @@ class Executor(Protocol):
 
 @dataclass
 class QueueMessage:
+    """A received message. ``visible_until`` (epoch seconds, 0 if unknown) is when the queue hands
+    it out again unless its visibility is extended: no lease taken for it may last longer."""
+
     message_id: str
     receipt_handle: str
     body: str
     receive_count: int
     attributes: dict[str, str] = field(default_factory=dict)
+    visible_until: float = 0.0
 
 
 class Queue(Protocol):
@@ -142,14 +146,50 @@ class PendingQueries(Protocol):
     def delete(self, execution_id: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class Lease:
+    """Who holds a step (a worker, for one queue message) and until when (epoch seconds).
+
+    A lease is never longer than the message's visibility, so when a crashed worker's message
+    comes back its lease has already expired and the next worker takes the step over.
+    """
+
+    worker: str
+    message_id: str
+    until: float
+
+    @property
+    def owner(self) -> str:
+        return f"{self.worker}/{self.message_id}"
+
+
 class AlreadyInProgress(Exception):
-    """Another worker is doing this step right now; try again later."""
+    """A live lease of another holder covers this step; ``owner`` is ``<worker>/<message id>``."""
+
+    def __init__(self, key: str, owner: str = "", until: float = 0.0) -> None:
+        super().__init__(f"{key} is held by {owner or 'another worker'} until {until:.0f}")
+        self.key, self.owner, self.until = key, owner, until
+
+    @property
+    def message_id(self) -> str:
+        """The message the holder works for ('' if unknown)."""
+        return self.owner.rsplit("/", 1)[1] if "/" in self.owner else ""
 
 
 class IdempotentRunner(Protocol):
-    """Runs a step at most once per key; a repeat returns the first run's result without running."""
+    """Runs a step at most once per key, under a lease.
 
-    def run(self, key: str, step: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+    A finished step's result is kept: a repeat returns it without running. A step in progress
+    under a live lease of another owner raises AlreadyInProgress; an expired lease (its holder
+    stopped renewing it: crashed, killed, or cut off) is taken over. A step that raises releases
+    its lease, so a retry runs it again.
+    """
+
+    def run(self, key: str, step: Callable[[], dict[str, Any]], lease: Lease) -> dict[str, Any]: ...
+
+    def extend(self, key: str, lease: Lease) -> bool:
+        """Move the lease's expiry to ``lease.until``; False when it is no longer this owner's."""
+        ...
 
 
 class Observer(Protocol):

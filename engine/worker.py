@@ -5,15 +5,27 @@ With a synchronous engine (DuckDB) a job is answered in one step. With an asynch
 queue) or a delayed re-check message brings the job back, and the worker answers then. No worker
 waits on a running query.
 
-Every step runs through an IdempotentRunner keyed by job id, so a redelivered message never
-starts a second query and never posts a second answer.
+Every step runs through an IdempotentRunner keyed by job id, under a lease that ends before the
+message could be redelivered and that a heartbeat renews with the message's visibility (see
+engine/heartbeat.py): a redelivered message never starts a second query, and a crashed worker's
+step is taken over once its lease has run out. Posting is idempotent at the platform too (each
+answer carries its job id; posters update the same message), so a step taken over after it had
+already posted updates that answer instead of adding one.
+
+The last receive a queue allows is kept for the user: it never runs the step again, it tells them
+the question failed (unless it was answered meanwhile) and leaves the message to the dead-letter
+queue. So a job reaches the dead-letter queue only after its user was told, whatever went wrong,
+a worker killed on every attempt included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -21,10 +33,11 @@ from typing import Any
 from engine.domain import Answer
 from engine.errors import BotError, ExecutionFailed
 from engine.formatting import format_bytes
+from engine.heartbeat import Heartbeat
 from engine.jobs import (AskJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
-                         job_from_dict, job_to_dict)
+                         job_from_dict, job_to_dict, salvage)
 from engine.planner import MAX_REPAIRS
-from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Observer, PendingQueries,
+from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Lease, Observer, PendingQueries,
                           Queue, QueueMessage, QueryState, ReplyPoster)
 from engine.service import Prepared, QueryEngine, failure_answer
 
@@ -32,6 +45,8 @@ log = logging.getLogger(__name__)
 
 FAILED_MESSAGE = ("Sorry, I couldn't answer this question: something went wrong on my side "
                   "after {attempts} attempts (reference {job_id}). Please try again later.")
+UNREADABLE_MESSAGE = ("Sorry, I couldn't read this request (it may come from another version of the bot), "
+                      "so nothing ran (reference {reference}). Please ask again.")
 TIMEOUT_MESSAGE = ("This question took longer than {seconds} s to run, so I stopped it. Try a "
                    "shorter time range or fewer breakdowns.")
 CUTOFF_MESSAGE = ("This question would scan more data than the per-query limit allows, so Athena "
@@ -64,17 +79,29 @@ def cost_footer(state: QueryState, price_per_tb: float = PRICE_PER_TB) -> str:
             f"in {state.engine_ms / 1000:.1f} s")
 
 
+Checkpoint = Callable[[str, str], None]  # (point, job id): a test hook; see ``Worker.checkpoint``
+
+
 class Worker:
-    """Processes queue messages; ``handle`` says whether a message is finished and may be deleted."""
+    """Processes queue messages; ``handle`` says whether a message is finished and may be deleted.
+
+    ``checkpoint(point, job_id)`` is called at named points, so crash tests can stop the worker
+    exactly there: ``leased`` (a step's lease taken, its work not begun), ``started`` (an Athena
+    query started, not yet recorded as pending), ``posted`` (an answer posted, its step not yet
+    recorded as done) and ``recorded`` (the step recorded, the message not yet deleted).
+    """
 
     def __init__(self, queue: Queue, engine: QueryEngine, poster: ReplyPoster,
                  idempotency: IdempotentRunner, *, pending: PendingQueries | None = None,
                  observer: Observer | None = None, max_receives: int = 3,
-                 default_as_of: dt.date | None = None, visibility_timeout: int = 120,
+                 default_as_of: dt.date | None = None, visibility_timeout: int = 60,
                  recheck_seconds: int = 10, query_timeout_seconds: int = 300,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, batch_size: int = 1,
+                 checkpoint: Checkpoint | None = None, worker_id: str | None = None) -> None:
         if engine.asynchronous and pending is None:
             raise ValueError("an asynchronous engine needs a PendingQueries store")
+        if max_receives < 2:
+            raise ValueError("max_receives must be at least 2: the last receive is kept for telling the user")
         self.queue = queue
         self.engine = engine
         self.poster = poster
@@ -83,57 +110,117 @@ class Worker:
         self.observer = observer or LoggingObserver()
         self.max_receives = max_receives
         self.default_as_of = default_as_of
-        self.visibility_timeout = visibility_timeout
+        self.heartbeat = Heartbeat(queue, idempotency, visibility_timeout)
         self.recheck_seconds = recheck_seconds
         self.query_timeout_seconds = query_timeout_seconds
         self.clock = clock
+        self.batch_size = batch_size
+        self.checkpoint = checkpoint or (lambda point, job_id: None)
+        # a lease names its holder: this process (host, pid, a nonce against pid reuse) and the message
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._job_id = ""
+
+    @property
+    def visibility_timeout(self) -> float:
+        """How long a received message stays invisible; the heartbeat renews it every third of that."""
+        return self.heartbeat.visibility_timeout
+
+    @visibility_timeout.setter
+    def visibility_timeout(self, seconds: float) -> None:
+        self.heartbeat.visibility_timeout = seconds
 
     # -- the loop -----------------------------------------------------------------------------
     def run_once(self, wait_seconds: float = 0, max_messages: int = 10) -> int:
-        """Receive one batch and process it; returns how many messages were received."""
+        """Receive one batch and process it; returns how many messages were received.
+
+        The whole batch is held by the heartbeat until each message is finished, so messages
+        waiting their turn are not redelivered meanwhile.
+        """
         messages = self.queue.receive(max_messages=max_messages, wait_seconds=wait_seconds,
-                                      visibility_timeout=self.visibility_timeout)
-        for message in messages:
-            if self.handle(message):
-                self.queue.delete(message.receipt_handle)
+                                      visibility_timeout=int(self.visibility_timeout))
+        self.heartbeat.hold(messages)
+        try:
+            for message in messages:
+                finished = self.handle(message)
+                if finished:
+                    self.checkpoint("recorded", self._job_id)
+                self.heartbeat.release(message)
+                if finished:
+                    self.queue.delete(message.receipt_handle)
+        finally:
+            for message in messages:
+                self.heartbeat.release(message)
         return len(messages)
 
     def run(self, should_stop: Callable[[], bool] = lambda: False, wait_seconds: float = 1.0,
             idle_exit: float | None = None) -> None:
-        """Long-poll until ``should_stop()``; with ``idle_exit``, stop after that long with no work."""
+        """Long-poll until ``should_stop()``; with ``idle_exit``, stop after that long with no work.
+
+        Messages are taken ``batch_size`` at a time (default one), so a crash costs a receive only
+        to the message in hand."""
         idle_since = time.monotonic()
         while not should_stop():
-            if self.run_once(wait_seconds=wait_seconds):
+            if self.run_once(wait_seconds=wait_seconds, max_messages=self.batch_size):
                 idle_since = time.monotonic()
             elif idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
                 return
 
     # -- one message --------------------------------------------------------------------------
     def handle(self, message: QueueMessage) -> bool:
-        """Process one message; True when it is finished (answered, waiting on an event, or a duplicate).
+        """Process one message; True when it is finished (answered, waiting on an event, or redundant).
 
         False leaves it on the queue: it comes back after the visibility timeout, and after
-        ``max_receives`` attempts it goes to the dead-letter queue.
+        ``max_receives`` receives it goes to the dead-letter queue (its user told on the last one).
         """
+        self._job_id = ""
         try:
             item = decode_message(message.body)
         except JobFormatError as err:
-            # Nobody to reply to: leave it, so it ends in the dead-letter queue for a person to see.
-            log.error("undecodable message %s: %s", message.message_id, err)
-            return False
+            return self._unreadable(message, err)
         try:
             if isinstance(item, AskJob):
+                self._job_id = item.job_id
                 self.observer.job_started(item.job_id)
                 return self._on_ask(item, message)
-            return self._on_query(item)
-        except AlreadyInProgress:
-            log.info("message %s: another worker is on it; retrying later", message.message_id)
+            return self._on_query(item, message)
+        except AlreadyInProgress as busy:
+            if busy.message_id and busy.message_id != message.message_id:
+                # another message of the same step is in a live worker's hands, and comes back if
+                # that worker dies: this one is redundant (an event racing its re-check, a redelivery)
+                log.info("message %s: %s; dropping this copy", message.message_id, busy)
+                return True
+            log.info("message %s: %s; retrying later", message.message_id, busy)
             return False
-        except Exception:  # noqa: BLE001 - any failure is retried, and reported on the last attempt
+        except Exception:  # noqa: BLE001 - any failure is retried; the user is told before the DLQ
             log.exception("message %s failed (attempt %d)", message.message_id, message.receive_count)
-            if isinstance(item, AskJob) and message.receive_count >= self.max_receives:
-                self._post_failure(item, message.receive_count)
             return False
+
+    def _attempt(self, job: AskJob, key: str, message: QueueMessage, work: Callable[[], bool]) -> bool:
+        """One attempt at step ``key``; on the last receive only the user is told."""
+        if message.receive_count >= self.max_receives:
+            return self._last_word(job, key, message)
+        try:
+            return work()
+        except AlreadyInProgress:
+            raise
+        except Exception:
+            if message.receive_count < self.max_receives - 1:
+                raise
+            # the last real attempt failed: tell the user now rather than on the next receive
+            log.exception("message %s failed on its last attempt (%d)", message.message_id, message.receive_count)
+            self._tell_failed(job, key, message)
+            return False
+
+    def _run(self, key: str, step: Callable[[], dict[str, Any]], message: QueueMessage) -> dict[str, Any]:
+        """Run a step under a lease that ends before the message's visibility and is renewed with it."""
+        lease = Lease(self.worker_id, message.message_id, self.heartbeat.lease_until(message))
+
+        def leased() -> dict[str, Any]:
+            self.checkpoint("leased", self._job_id)
+            return step()
+
+        with self.heartbeat.step(key, lease, message):
+            return self.idempotency.run(key, leased, lease)
 
     def _on_ask(self, job: AskJob, message: QueueMessage) -> bool:
         def step() -> dict[str, Any]:
@@ -154,8 +241,13 @@ class Worker:
             self._post(job, answer)
             return {"outcome": answer.status}
 
-        self.idempotency.run(f"ask#{job.job_id}", step)
-        return True
+        key = f"ask#{job.job_id}"
+
+        def work() -> bool:
+            self._run(key, step, message)
+            return True
+
+        return self._attempt(job, key, message, work)
 
     def _start(self, job: AskJob, prepared: Prepared, repairs: int = 0) -> dict[str, Any]:
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
@@ -163,6 +255,7 @@ class Worker:
             # The job id is Athena's ClientRequestToken too: a retried start returns the same query.
             token = job.job_id if not repairs else f"{job.job_id}-repair{repairs}"
             execution_id = executor.start(prepared.sql, job.principal, token)
+        self.checkpoint("started", job.job_id)
         assert self.pending is not None
         self.pending.save(execution_id, {"job": job_to_dict(job), "prepared": prepared.to_dict(),
                                          "started_at": self.clock(), "repairs": repairs})
@@ -170,29 +263,40 @@ class Worker:
                         delay_seconds=self.recheck_seconds)
         return {"outcome": "started", "execution_id": execution_id}
 
-    def _on_query(self, item: QueryCheck | QueryEvent) -> bool:
+    def _on_query(self, item: QueryCheck | QueryEvent, message: QueueMessage) -> bool:
         if self.pending is None:
             return True
         record = self.pending.get(item.execution_id)
         if record is None:
             return True  # answered already, or not one of ours
         job = job_from_dict(record["job"])
+        self._job_id = job.job_id
         self.observer.job_started(job.job_id)
+        repairs = int(record.get("repairs", 0))
+        key = f"answer#{job.job_id}" + (f"#{repairs}" if repairs else "")
+        if message.receive_count >= self.max_receives:
+            finished = self._last_word(job, key, message)
+            self.pending.delete(item.execution_id)  # answered or told: nothing more to wait for
+            return finished
+        return self._attempt(job, key, message, lambda: self._check_query(item, job, record, key, message))
+
+    def _check_query(self, item: QueryCheck | QueryEvent, job: AskJob, record: dict[str, Any], key: str,
+                     message: QueueMessage) -> bool:
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
         state = executor.status(item.execution_id, job.principal)
         if not state.finished:
             if isinstance(item, QueryCheck):
                 if self.clock() - record["started_at"] > self.query_timeout_seconds:
                     executor.stop(item.execution_id, job.principal)
-                    self._finish(job, record, item.execution_id, None)
+                    self._finish(job, record, item.execution_id, None, key, message)
                 else:
                     self.queue.send(encode_check(item), delay_seconds=self.recheck_seconds)
             return True
-        self._finish(job, record, item.execution_id, state)
+        self._finish(job, record, item.execution_id, state, key, message)
         return True
 
     def _finish(self, job: AskJob, record: dict[str, Any], execution_id: str,
-                state: QueryState | None) -> None:
+                state: QueryState | None, key: str, message: QueueMessage) -> None:
         prepared = Prepared.from_dict(record["prepared"])
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
 
@@ -223,10 +327,56 @@ class Worker:
             self._post(job, answer, state)
             return {"outcome": answer.status}
 
-        repairs = int(record.get("repairs", 0))
-        self.idempotency.run(f"answer#{job.job_id}" + (f"#{repairs}" if repairs else ""), step)
+        self._run(key, step, message)
         assert self.pending is not None
         self.pending.delete(execution_id)
+
+    # -- telling the user -----------------------------------------------------------------------
+    def _last_word(self, job: AskJob, key: str, message: QueueMessage) -> bool:
+        """The last receive: unless step ``key`` is done, tell the user it failed; the DLQ keeps the message."""
+        result = self._run(key, lambda: self._failure_step(job, message), message)
+        if result.get("outcome") == "failed":
+            log.error("job %s gave up after %d receives; its user was told; the message goes to the "
+                      "dead-letter queue", job.job_id, message.receive_count)
+            return False
+        return True  # it was answered (or its query started) after all
+
+    def _tell_failed(self, job: AskJob, key: str, message: QueueMessage) -> None:
+        try:
+            self._run(key, lambda: self._failure_step(job, message), message)
+        except AlreadyInProgress as busy:
+            log.info("not telling the user of job %s yet: %s", job.job_id, busy)
+        except Exception:  # noqa: BLE001 - the last receive tries again
+            log.exception("could not tell the user that job %s failed", job.job_id)
+
+    def _failure_step(self, job: AskJob, message: QueueMessage) -> dict[str, Any]:
+        attempts = min(message.receive_count, self.max_receives - 1)
+        self._post(job, Answer(status="error", question=job.question,
+                               message=FAILED_MESSAGE.format(attempts=attempts, job_id=job.job_id)))
+        return {"outcome": "failed"}
+
+    def _unreadable(self, message: QueueMessage, err: JobFormatError) -> bool:
+        """A message the worker cannot decode goes to the dead-letter queue; its sender is told once."""
+        log.error("undecodable message %s: %s", message.message_id, err)
+        found = salvage(message.body)
+        if found is None:
+            return False  # nobody to tell: the dead-letter queue keeps it for a person to see
+        reference = found.job_id or message.message_id
+        answer = Answer(status="error", question=found.question,
+                        message=UNREADABLE_MESSAGE.format(reference=reference), answer_id=found.job_id or None)
+
+        def tell() -> dict[str, Any]:
+            self.poster.post(found.reply_to, answer)
+            self.checkpoint("posted", reference)
+            return {"outcome": "failed"}
+
+        try:
+            self._run(f"unreadable#{reference}", tell, message)
+        except AlreadyInProgress:
+            pass
+        except Exception:  # noqa: BLE001 - tried again on the next receive
+            log.exception("could not tell the sender of message %s that it was unreadable", message.message_id)
+        return False
 
     @staticmethod
     def _failure_text(state: QueryState) -> str:
@@ -242,18 +392,11 @@ class Worker:
         return Answer(status="error", question=job.question, message=message, sql=prepared.sql)
 
     def _post(self, job: AskJob, answer: Answer, state: QueryState | None = None) -> None:
+        answer.answer_id = job.job_id  # a repeat of this answer updates the same message
         with self.observer.stage("post"):
             self.poster.post(job.reply_to, answer)
+        self.checkpoint("posted", job.job_id)
         latency_ms = max(0.0, (self.clock() - job.submitted_at) * 1000) if job.submitted_at else 0.0
         self.observer.answered(answer.status, latency_ms,
                                float(state.engine_ms) if state else None,
                                state.bytes_scanned if state else None)
-
-    def _post_failure(self, job: AskJob, attempts: int) -> None:
-        answer = Answer(status="error", question=job.question,
-                        message=FAILED_MESSAGE.format(attempts=attempts, job_id=job.job_id))
-        try:
-            self._post(job, answer)
-        except Exception:  # noqa: BLE001 - the message still goes to the dead-letter queue
-            log.exception("could not tell the user that job %s failed", job.job_id)
-

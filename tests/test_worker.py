@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from adapters.local.sqlite_store import SQLiteIdempotency
 from bot.bootstrap import LocalApp
 from engine.domain import LOCAL_ANALYST, Answer, ReplyTarget
 from engine.jobs import AskJob, JobFormatError, decode_job, encode_job
+from engine.ports import Lease, QueueMessage
 from engine.worker import Worker
 
 TARGET = ReplyTarget("test", "#analytics", "1700000000.000100")
@@ -140,22 +143,118 @@ def test_follow_up_in_thread_uses_conversation(app: LocalApp, queue: SQLiteQueue
     assert first.table.rows != second.table.rows
 
 
-def test_local_idempotency_runs_a_step_once(tmp_path: Path) -> None:
-    from engine.ports import AlreadyInProgress
+def test_local_idempotency_keeps_the_lease_contract(tmp_path: Path) -> None:
+    from tests.lease_contract import check_runner_contract
 
-    runner = SQLiteIdempotency(tmp_path / "s.sqlite")
-    calls: list[int] = []
-    assert runner.run("k", lambda: calls.append(1) or {"n": len(calls)}) == {"n": 1}
-    assert runner.run("k", lambda: calls.append(1) or {"n": len(calls)}) == {"n": 1}  # stored result
-    assert calls == [1]
+    check_runner_contract(lambda: SQLiteIdempotency(tmp_path / "s.sqlite"))
 
-    def boom() -> dict:
-        raise ValueError("transient")
 
-    with pytest.raises(ValueError):
-        runner.run("j", boom)
-    assert runner.run("j", lambda: {"ok": True}) == {"ok": True}  # a failed step can run again
+class SpyRunner(SQLiteIdempotency):
+    """The SQLite runner, recording the leases it is given."""
 
-    other = SQLiteIdempotency(tmp_path / "s.sqlite")
-    with pytest.raises(AlreadyInProgress):
-        runner.run("busy", lambda: other.run("busy", lambda: {}))
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.leases: list[tuple[str, float]] = []
+
+    def run(self, key, step, lease):  # noqa: ANN001, ANN201
+        self.leases.append((key, lease.until))
+        return super().run(key, step, lease)
+
+
+def test_a_lease_ends_before_its_message_can_be_redelivered(app: LocalApp, tmp_path: Path) -> None:
+    queue = SQLiteQueue(tmp_path / "state.sqlite", visibility_timeout=30, max_receives=3)
+    runner = SpyRunner(tmp_path / "state.sqlite")
+    worker = Worker(queue, app.engine, RecordingPoster(), runner, default_as_of=dt.date(2025, 6, 15),
+                    visibility_timeout=30)
+    queue.send(encode_job(ask_job("orders by channel in 2024")))
+    received_by = time.time() + 30
+    worker.run_once()
+    [(key, until)] = runner.leases
+    assert key.startswith("ask#") and received_by - 3.1 < until < received_by
+
+
+def test_a_long_step_keeps_its_message_and_its_lease(app: LocalApp, tmp_path: Path) -> None:
+    queue = SQLiteQueue(tmp_path / "state.sqlite", visibility_timeout=1, max_receives=3)
+    release = threading.Event()
+    seen: dict[str, object] = {}
+
+    class SlowPoster(RecordingPoster):
+        def post(self, target: ReplyTarget, answer: Answer) -> None:
+            time.sleep(2.5)  # longer than two visibility timeouts
+            other = SQLiteQueue(tmp_path / "state.sqlite", visibility_timeout=1, max_receives=3)
+            seen["redelivered"] = other.receive()  # hidden still: the heartbeat renewed it
+            release.set()
+            super().post(target, answer)
+
+    poster = SlowPoster()
+    worker = Worker(queue, app.engine, poster, SQLiteIdempotency(tmp_path / "state.sqlite"),
+                    default_as_of=dt.date(2025, 6, 15), visibility_timeout=1)
+    job = ask_job("orders by channel in 2024")
+    queue.send(encode_job(job))
+    worker.run_once()
+    assert release.is_set() and seen["redelivered"] == []
+    assert len(poster.posts) == 1 and queue.counts() == {"jobs": 0, "jobs-dlq": 0}
+
+
+def test_a_copy_of_a_step_another_message_holds_is_dropped(app: LocalApp, queue: SQLiteQueue,
+                                                            tmp_path: Path) -> None:
+    runner = SQLiteIdempotency(tmp_path / "state.sqlite")
+    worker = make_worker(app, queue, RecordingPoster(), tmp_path)
+    job = ask_job("orders by channel in 2024")
+    body = encode_job(job)
+    held = Lease("other-host:1:abc", "message-1", time.time() + 30)
+
+    def attempt(message_id: str) -> bool:
+        return worker.handle(QueueMessage(message_id, "rh", body, 1))
+
+    outcome: dict[str, bool] = {}
+    runner.run(f"ask#{job.job_id}", lambda: outcome.update(
+        copy=attempt("message-2"),  # another message for the same job: redundant while message-1 is held
+        same=attempt("message-1"),  # message-1 itself delivered twice: retried later, never dropped
+    ) or {}, held)
+    assert outcome == {"copy": True, "same": False}
+
+
+def test_the_last_receive_tells_the_user_unless_the_job_was_answered(app: LocalApp, tmp_path: Path) -> None:
+    queue = SQLiteQueue(tmp_path / "state.sqlite", visibility_timeout=0, max_receives=3)
+    poster = RecordingPoster()
+    worker = make_worker(app, queue, poster, tmp_path)
+    answered, lost = ask_job("orders by channel in 2024"), ask_job("revenue by category in 2024")
+    queue.send(encode_job(answered))
+    worker.run_once()  # answered, then (say) a crash before the delete: it comes back
+    assert worker.handle(QueueMessage("m-a", "rh-a", encode_job(answered), 3)) is True
+    # a job whose attempts all died without a trace (killed): the last receive only tells
+    assert worker.handle(QueueMessage("m-l", "rh-l", encode_job(lost), 3)) is False
+    assert worker.handle(QueueMessage("m-l", "rh-l2", encode_job(lost), 3)) is False  # told once
+    statuses = [(a.question, a.status) for _, a in poster.posts]
+    assert statuses == [("orders by channel in 2024", "answered"), ("revenue by category in 2024", "error")]
+    notice = poster.posts[1][1]
+    assert lost.job_id in notice.message and "after 2 attempts" in notice.message
+    assert notice.answer_id == lost.job_id
+
+
+def test_an_unreadable_job_with_a_reply_target_is_answered_once_then_dead_lettered(
+        app: LocalApp, queue: SQLiteQueue, tmp_path: Path) -> None:
+    poster = RecordingPoster()
+    data = json.loads(encode_job(ask_job("orders in 2024")))
+    data["version"], data["principal"] = 7, "not a principal"
+    queue.send(json.dumps(data))
+    queue.send(json.dumps({"type": "ask", "version": 1, "reply_to": {"platform": 3}}))  # nobody to tell
+    worker = make_worker(app, queue, poster, tmp_path)
+    for _ in range(5):
+        worker.run_once()
+    [(target, answer)] = poster.posts
+    assert target == TARGET and answer.status == "error" and "couldn't read this request" in answer.message
+    assert data["job_id"] in answer.message
+    assert queue.counts() == {"jobs": 0, "jobs-dlq": 2}
+
+
+def test_settings_refuse_a_queue_without_a_receive_kept_for_the_user() -> None:
+    from bot.settings import Settings
+
+    with pytest.raises(ValueError, match="ATHENA_BOT_MAX_RECEIVES must be at least 2"):
+        Settings.from_env({"ATHENA_BOT_MAX_RECEIVES": "1"})
+    with pytest.raises(ValueError, match="ATHENA_BOT_VISIBILITY_TIMEOUT must be a whole number"):
+        Settings.from_env({"ATHENA_BOT_VISIBILITY_TIMEOUT": "soon"})
+    settings = Settings.from_env({})
+    assert (settings.visibility_timeout, settings.max_receives) == (60, 4)

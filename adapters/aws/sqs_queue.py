@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from engine.ports import QueueMessage
@@ -10,7 +11,7 @@ MAX_WAIT = 20  # SQS long polling maximum
 
 
 class SQSQueue:
-    def __init__(self, client: Any, queue_url: str, visibility_timeout: int = 120) -> None:
+    def __init__(self, client: Any, queue_url: str, visibility_timeout: int = 60) -> None:
         self.client = client
         self.queue_url = queue_url
         self.visibility_timeout = visibility_timeout
@@ -25,12 +26,13 @@ class SQSQueue:
 
     def receive(self, max_messages: int = 1, wait_seconds: float = 0,
                 visibility_timeout: int | None = None) -> list[QueueMessage]:
+        timeout = int(self.visibility_timeout if visibility_timeout is None else visibility_timeout)
+        asked_at = time.time()  # SQS hides each message until at least this + timeout
         response = self.client.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=max(1, min(10, max_messages)),
-            WaitTimeSeconds=int(max(0, min(MAX_WAIT, wait_seconds))),
-            VisibilityTimeout=int(self.visibility_timeout if visibility_timeout is None else visibility_timeout),
+            WaitTimeSeconds=int(max(0, min(MAX_WAIT, wait_seconds))), VisibilityTimeout=timeout,
             MessageSystemAttributeNames=["ApproximateReceiveCount"], MessageAttributeNames=["All"])
-        return [message_from_sqs(m) for m in response.get("Messages", [])]
+        return [message_from_sqs(m, asked_at + timeout) for m in response.get("Messages", [])]
 
     def delete(self, receipt_handle: str) -> None:
         self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
@@ -40,7 +42,8 @@ class SQSQueue:
                                               VisibilityTimeout=int(timeout_seconds))
 
 
-def message_from_sqs(message: dict[str, Any]) -> QueueMessage:
+def message_from_sqs(message: dict[str, Any], visible_until: float = 0.0) -> QueueMessage:
     attributes = {k: v.get("StringValue", "") for k, v in (message.get("MessageAttributes") or {}).items()}
     count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
-    return QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"], count, attributes)
+    return QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"], count, attributes,
+                        visible_until)

@@ -45,7 +45,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
 class SQLiteQueue:
     """A named queue (and its dead-letter queue ``<name>-dlq``) in one SQLite file."""
 
-    def __init__(self, path: str | Path, name: str = "jobs", *, visibility_timeout: int = 120,
+    def __init__(self, path: str | Path, name: str = "jobs", *, visibility_timeout: int = 60,
                  max_receives: int = 3, poll_interval: float = 0.05) -> None:
         self.name = name
         self.dead_letter_name = f"{name}-dlq"
@@ -100,7 +100,8 @@ class SQLiteQueue:
                         "UPDATE queue_messages SET receive_count = receive_count + 1, receipt = ?,"
                         " visible_at = ? WHERE message_id = ?",
                         (receipt, now + visibility_timeout, message_id))
-                    out.append(QueueMessage(message_id, receipt, body, count + 1, json.loads(attributes)))
+                    out.append(QueueMessage(message_id, receipt, body, count + 1, json.loads(attributes),
+                                            visible_until=now + visibility_timeout))
                 self._con.execute("COMMIT")
             except BaseException:
                 self._con.execute("ROLLBACK")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -11,14 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from adapters.local.sqlite_queue import connect
-from engine.ports import AlreadyInProgress
+from engine.ports import AlreadyInProgress, Lease
 
+log = logging.getLogger(__name__)
+
+# expires_at: the lease's expiry while in_progress, the end of retention once done
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (
     key        TEXT PRIMARY KEY,
     status     TEXT NOT NULL,
     expires_at REAL NOT NULL,
-    result     TEXT
+    result     TEXT,
+    owner      TEXT
 );
 CREATE TABLE IF NOT EXISTS conversations (
     conversation_id TEXT PRIMARY KEY,
@@ -39,30 +44,40 @@ class _SQLiteState:
 class SQLiteIdempotency(_SQLiteState):
     """IdempotentRunner port: a step runs once per key; its result is kept for ``keep_seconds``.
 
-    A step in progress holds a lease; a second worker asking for the same key meanwhile gets
-    AlreadyInProgress. A step that raises releases its key, so a retry runs it again.
+    A step in progress holds a lease (owner and expiry, both from the caller); another owner
+    asking for the key meanwhile gets AlreadyInProgress, and once the lease has expired (its
+    holder stopped renewing it) the next asker takes the step over. A step that raises releases
+    its key, so a retry runs it again.
     """
 
-    def __init__(self, path: str | Path, lease_seconds: float = 300,
-                 keep_seconds: float = 7 * 24 * 3600) -> None:
+    def __init__(self, path: str | Path, keep_seconds: float = 7 * 24 * 3600) -> None:
         super().__init__(path)
-        self.lease_seconds = lease_seconds
         self.keep_seconds = keep_seconds
+        with self._lock:  # state files from before leases had owners
+            columns = {row[1] for row in self._con.execute("PRAGMA table_info(idempotency)")}
+            if "owner" not in columns:
+                try:
+                    self._con.execute("ALTER TABLE idempotency ADD COLUMN owner TEXT")
+                except sqlite3.OperationalError:  # another process added it first
+                    pass
 
-    def run(self, key: str, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def run(self, key: str, step: Callable[[], dict[str, Any]], lease: Lease) -> dict[str, Any]:
         now = time.time()
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
-                row = self._con.execute("SELECT status, expires_at, result FROM idempotency WHERE key = ?",
+                row = self._con.execute("SELECT status, expires_at, result, owner FROM idempotency WHERE key = ?",
                                         (key,)).fetchone()
-                if row and row[1] > now:
+                if row and row[0] == "done" and row[1] > now:
                     self._con.execute("COMMIT")
-                    if row[0] == "done":
-                        return json.loads(row[2])
-                    raise AlreadyInProgress(key)
-                self._con.execute("INSERT OR REPLACE INTO idempotency VALUES (?, 'in_progress', ?, NULL)",
-                                  (key, now + self.lease_seconds))
+                    return json.loads(row[2])
+                if row and row[0] == "in_progress" and row[1] > now and row[3] != lease.owner:
+                    self._con.execute("COMMIT")
+                    raise AlreadyInProgress(key, row[3] or "", row[1])
+                if row and row[0] == "in_progress" and row[3] != lease.owner:
+                    log.warning("taking over %s from %s (lease expired %.1f s ago)", key, row[3], now - row[1])
+                self._con.execute("INSERT OR REPLACE INTO idempotency VALUES (?, 'in_progress', ?, NULL, ?)",
+                                  (key, lease.until, lease.owner))
                 self._con.execute("COMMIT")
             except sqlite3.Error:
                 self._con.execute("ROLLBACK")
@@ -71,12 +86,19 @@ class SQLiteIdempotency(_SQLiteState):
             result = step()
         except BaseException:
             with self._lock:
-                self._con.execute("DELETE FROM idempotency WHERE key = ? AND status = 'in_progress'", (key,))
+                self._con.execute("DELETE FROM idempotency WHERE key = ? AND status = 'in_progress' AND owner = ?",
+                                  (key, lease.owner))
             raise
-        with self._lock:
-            self._con.execute("INSERT OR REPLACE INTO idempotency VALUES (?, 'done', ?, ?)",
-                              (key, time.time() + self.keep_seconds, json.dumps(result)))
+        with self._lock:  # done, whoever holds the lease now: the step did complete
+            self._con.execute("INSERT OR REPLACE INTO idempotency VALUES (?, 'done', ?, ?, ?)",
+                              (key, time.time() + self.keep_seconds, json.dumps(result), lease.owner))
         return result
+
+    def extend(self, key: str, lease: Lease) -> bool:
+        with self._lock:
+            cursor = self._con.execute("UPDATE idempotency SET expires_at = ? WHERE key = ? AND "
+                                       "status = 'in_progress' AND owner = ?", (lease.until, key, lease.owner))
+        return cursor.rowcount == 1
 
 
 class SQLiteConversationStore(_SQLiteState):

@@ -1,5 +1,12 @@
 """The worker's ReplyPoster for Slack: the placeholder becomes the answer, the chart joins the thread.
 
+Posting is idempotent at Slack, so a repeated answer (a worker that crashed after posting, its
+step taken over) changes nothing a person can see twice: the answer always goes into one message
+per job, updated with chat.update (the receiver's placeholder, or a stand-in this poster posts
+and records first when the placeholder is gone), and the chart upload is recorded in steps: the
+file id before the file is shared, "shared" after; a repeat that finds a file id asks files.info
+whether it reached the thread before uploading again.
+
 Rate limits are honoured by slack_sdk's retry handler (Retry-After). Errors that no retry can fix
 (a revoked token, a missing or archived channel) are logged and the job ends, so it is not retried
 forever; anything else raises and the queue retries the job.
@@ -13,15 +20,16 @@ import uuid
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from adapters.slack.blocks import answer_blocks, fallback_text
+from adapters.slack.blocks import PLACEHOLDER_TEXT, answer_blocks, fallback_text
 from engine.domain import Answer, ReplyTarget
 from engine.ports import ConversationStore
 
 log = logging.getLogger(__name__)
 
+GONE = ("message_not_found", "cant_update_message")
 FINAL_ERRORS = {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "channel_not_found",
                 "not_in_channel", "is_archived", "missing_scope", "team_access_not_granted",
                 "message_not_found", "cant_update_message", "restricted_action"}
@@ -53,18 +61,17 @@ class SlackPoster:
         self.quicksight_url = quicksight_url
 
     def post(self, target: ReplyTarget, answer: Answer) -> None:
-        key = uuid.uuid4().hex
+        ident = answer.answer_id or target.extra.get("placeholder")  # which answer this is, across repeats
+        key = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:{target.channel}:{ident}").hex if ident else uuid.uuid4().hex
         if self.conversations is not None:  # what the buttons need later: the SQL, the question
             self.conversations.save(answer_state_key(key), {
                 "question": answer.question, "sql": answer.sql, "status": answer.status,
                 "channel": target.channel, "thread": target.thread})
         blocks = [b.to_dict() for b in answer_blocks(answer, key, self.quicksight_url)]
         try:
-            self._message(target, fallback_text(answer), blocks)
+            self._message(target, ident, fallback_text(answer), blocks)
             if answer.chart_png:
-                self.client.files_upload_v2(
-                    channel=target.channel, thread_ts=target.thread, file=answer.chart_png,
-                    filename=f"{_slug(answer.question)}.png", title=answer.message[:250])
+                self._chart(target, ident, answer)
         except SlackApiError as err:
             error = str(err.response.get("error", ""))
             if error in FINAL_ERRORS:
@@ -72,17 +79,78 @@ class SlackPoster:
                 return
             raise
 
-    def _message(self, target: ReplyTarget, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _record(self, kind: str, target: ReplyTarget, ident: str | None) -> str | None:
+        return f"slack-{kind}:{target.channel}:{ident}" if ident and self.conversations is not None else None
+
+    def _message(self, target: ReplyTarget, ident: str | None, text: str, blocks: list[dict[str, Any]]) -> None:
+        """The answer into the job's one message: the placeholder, or a recorded stand-in."""
         placeholder = target.extra.get("placeholder")
-        if placeholder:
-            try:
-                self.client.chat_update(channel=target.channel, ts=placeholder, text=text, blocks=blocks)
-                return
-            except SlackApiError as err:
-                if err.response.get("error") not in ("message_not_found", "cant_update_message"):
-                    raise  # the placeholder is gone: post the answer as a new reply instead
-        self.client.chat_postMessage(channel=target.channel, thread_ts=target.thread, text=text,
-                                     blocks=blocks)
+        if placeholder and self._update(target.channel, placeholder, text, blocks):
+            return
+        record = self._record("reply", target, ident)
+        if record is None:  # nothing to remember a message by: a plain reply
+            self.client.chat_postMessage(channel=target.channel, thread_ts=target.thread, text=text, blocks=blocks)
+            return
+        assert self.conversations is not None
+        stand_in = (self.conversations.load(record) or {}).get("ts")
+        if stand_in and self._update(target.channel, stand_in, text, blocks):
+            return
+        # the placeholder is gone: post a stand-in and record it before the answer goes into it,
+        # so a repeat finds it and updates it instead of adding a second answer
+        stand_in = str(self.client.chat_postMessage(channel=target.channel, thread_ts=target.thread,
+                                                    text=PLACEHOLDER_TEXT)["ts"])
+        self.conversations.save(record, {"ts": stand_in})
+        self.client.chat_update(channel=target.channel, ts=stand_in, text=text, blocks=blocks)
+
+    def _update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> bool:
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as err:
+            if err.response.get("error") in GONE:
+                return False
+            raise
+        return True
+
+    def _chart(self, target: ReplyTarget, ident: str | None, answer: Answer) -> None:
+        """files_upload_v2's three steps, recorded, so a repeat never shares the chart twice."""
+        png = answer.chart_png or b""
+        record = self._record("chart", target, ident)
+        state = (self.conversations.load(record) or {}) if record and self.conversations else {}
+        if state.get("shared"):
+            return
+        if state.get("file_id") and self._in_thread(state["file_id"], target):
+            self._save(record, {"file_id": state["file_id"], "shared": True})
+            return
+        upload = self.client.files_getUploadURLExternal(filename=f"{_slug(answer.question)}.png", length=len(png))
+        file_id = str(upload["file_id"])
+        self._save(record, {"file_id": file_id})
+        # the raw upload as files_upload_v2 sends it (the client's proxy, SSL and timeout)
+        sent = self.client._upload_file(url=str(upload["upload_url"]), data=png, logger=self.client.logger,
+                                        timeout=self.client.timeout, proxy=self.client.proxy, ssl=self.client.ssl)
+        if sent.status != 200:
+            raise SlackRequestError(f"chart upload failed (status {sent.status})")
+        self.client.files_completeUploadExternal(files=[{"id": file_id, "title": answer.message[:250]}],
+                                                 channel_id=target.channel, thread_ts=target.thread)
+        self._save(record, {"file_id": file_id, "shared": True})
+
+    def _in_thread(self, file_id: str, target: ReplyTarget) -> bool:
+        """Whether an earlier upload already reached the target's thread."""
+        try:
+            file = self.client.files_info(file=file_id)["file"]
+        except SlackApiError as err:
+            if err.response.get("error") in ("file_not_found", "file_deleted"):
+                return False  # never completed: it was not shared
+            raise
+        shares = file.get("shares") or {}
+        for kind in ("public", "private"):
+            for share in (shares.get(kind) or {}).get(target.channel, []):
+                if target.thread is None or share.get("thread_ts") == target.thread:
+                    return True
+        return False
+
+    def _save(self, record: str | None, state: dict[str, Any]) -> None:
+        if record and self.conversations is not None:
+            self.conversations.save(record, state)
 
 
 def _slug(text: str) -> str:

@@ -2,8 +2,10 @@
 
 On a message (personal chat, group chat, or a channel @mention, mention text stripped) the agent
 sends a typing indicator, reads the member's email/UPN through the connector's roster call,
-resolves the user, stores the conversation reference for the proactive answer and enqueues the
-job. It never answers a question inline; the worker's TeamsPoster does.
+resolves the user, stores the conversation reference for the proactive answer, sends a "Looking
+into it" placeholder and enqueues the job with the placeholder's activity id. It never answers a
+question inline; the worker's TeamsPoster replaces the placeholder with the answer (so a repeated
+answer updates that one activity instead of adding another).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from engine.intake import Intake
 log = logging.getLogger(__name__)
 
 _AT = re.compile(r"<at>[^<]*</at>")
+PLACEHOLDER = "Looking into it..."
 NO_ACCESS = ("I couldn't match your Teams account ({email}) to a data-access identity, so I can't run "
              "queries for you yet. Ask your data team to add you to an analytics group in IAM Identity "
              "Center, then ask again.")
@@ -69,7 +72,11 @@ class TeamsAgent(ActivityHandler):
         conversation = activity.conversation.id
         reference = activity.get_conversation_reference().model_dump(by_alias=True, exclude_none=True, mode="json")
         self.receiver.conversations.save(reference_key(conversation), {"reference": reference})
-        target = ReplyTarget("teams", conversation, activity.id, {"user": user.id})
+        extra = {"user": user.id}
+        placeholder = await turn_context.send_activity(PLACEHOLDER)  # the activity the answer replaces
+        if placeholder is not None and placeholder.id:
+            extra["placeholder"] = placeholder.id
+        target = ReplyTarget("teams", conversation, activity.id, extra)
         self.receiver.submit(self.receiver.job(question, principal, target, f"teams:{conversation}",
                                                f"teams:{conversation}:{activity.id}" if activity.id else None))
 

@@ -38,6 +38,28 @@ def test_sqs_queue_port(aws_env: dict) -> None:
     assert [m.body for m in queue.receive(max_messages=10, wait_seconds=3)] == ["later"]
 
 
+def test_sqs_messages_say_until_when_they_are_hidden(aws_env: dict) -> None:
+    import time
+
+    client = boto3.client("sqs")
+    url = client.create_queue(QueueName=f"q-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    queue = SQSQueue(client, url, visibility_timeout=30)
+    queue.send("job")
+    before = time.time()
+    [message] = queue.receive()
+    assert before + 30 <= message.visible_until <= time.time() + 30  # leases end before this
+
+
+def test_dynamodb_leases_keep_the_runner_contract(aws_env: dict) -> None:
+    from adapters.aws.idempotency import DynamoIdempotency
+    from tests.lease_contract import check_runner_contract
+
+    table = make_tables(uuid.uuid4().hex[:8])["idempotency"]
+    check_runner_contract(lambda: DynamoIdempotency(boto3.client("dynamodb"), table))
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"id": {"S": "athena-query-bot#k"}})["Item"]
+    assert item["status"]["S"] == "done" and int(item["expiration"]["N"]) > 0  # the table's TTL attribute
+
+
 def test_glue_catalog_reads_tables_types_partitions_comments_and_caches(aws_env: dict, glue_catalog: list[str]) -> None:
     client = boto3.client("glue")
     calls: list[str] = []
@@ -133,9 +155,17 @@ def test_lambda_handler_reports_partial_batch_failures(stack: Stack, monkeypatch
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs", "awsRegion": "us-east-1"}
 
     event = {"Records": [record("m-good", encode_job(good)), record("m-bad", "{not json")]}
+    handled: list = []
+    handle = stack.app.worker.handle
+    monkeypatch.setattr(stack.app.worker, "handle", lambda message: handled.append(message) or handle(message))
+    import time
+
+    called = time.time()
     response = handler_module.handler(event, FakeLambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
     assert len(stack.fake.started()) == 1  # the good record started its query
+    # leases last until the invocation's deadline (60 s left), never past it
+    assert all(called + 59 < m.visible_until <= time.time() + 60 for m in handled) and len(handled) == 2
 
 
 def test_logs_carry_the_job_id_and_no_result_rows(stack: Stack, capsys) -> None:

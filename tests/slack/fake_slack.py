@@ -1,9 +1,11 @@
 """An in-test fake of the Slack Web API on 127.0.0.1 that records every call.
 
 It answers the methods the bot uses (auth.test, users.info, chat.postMessage, chat.update,
-chat.postEphemeral, the three files_upload_v2 steps), can answer one call of a method with
-HTTP 429 + Retry-After, fail a method with a Slack error or with HTTP 500, and play an outage
-(``down``: every connection is dropped unanswered).
+chat.postEphemeral, the three files_upload_v2 steps, files.info), can answer one call of a method
+with HTTP 429 + Retry-After, fail a method with a Slack error or with HTTP 500, and play an outage
+(``down``: every connection is dropped unanswered). Like Slack it keeps the messages (so an
+update of an unknown ts is ``message_not_found``) and the files with where they were shared, so a
+test can count what a thread finally shows.
 """
 
 from __future__ import annotations
@@ -23,6 +25,23 @@ class _Server(ThreadingHTTPServer):
 
 
 @dataclass
+class Message:
+    channel: str
+    ts: str
+    thread_ts: str | None
+    text: str
+    blocks: Any = None
+    updates: int = 0
+
+
+@dataclass
+class File:
+    file_id: str
+    complete: bool = False
+    shares: list[tuple[str, str | None]] = field(default_factory=list)  # (channel, thread_ts)
+
+
+@dataclass
 class Call:
     method: str
     params: dict[str, Any]
@@ -37,6 +56,8 @@ class FakeSlack:
         self.uploads: list[bytes] = []
         self.throttled: dict[str, int] = {}  # method -> how many more calls get 429
         self.errors: dict[str, str] = {}  # method -> Slack error to answer with
+        self.messages: dict[str, Message] = {}  # by ts
+        self.files: dict[str, File] = {}
         self.failing: dict[str, int] = {}  # method -> how many more calls get HTTP 500
         self.dropped = 0  # calls dropped while down
         self.down = False  # Slack's API unreachable: connections are closed without an answer
@@ -70,6 +91,18 @@ class FakeSlack:
         raise AssertionError(f"{method} called {len(self.of(method))} times, wanted {count}: "
                              f"{[c.method for c in self.calls]}")
 
+    def thread_messages(self, channel: str, thread_ts: str) -> list[Message]:
+        """The messages posted in a thread (its root excluded), oldest first."""
+        with self._lock:
+            return sorted((m for m in self.messages.values()
+                           if m.channel == channel and m.thread_ts == thread_ts and m.ts != thread_ts),
+                          key=lambda m: float(m.ts))
+
+    def shares(self, channel: str, thread_ts: str) -> list[File]:
+        """Files shared into a thread."""
+        with self._lock:
+            return [f for f in self.files.values() if (channel, thread_ts) in f.shares]
+
     def _next_ts(self) -> str:
         with self._lock:
             self._ts += 1
@@ -94,18 +127,47 @@ class FakeSlack:
             return 200, {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}, {}
         if method == "chat.postMessage":
             ts = self._next_ts()
+            with self._lock:
+                self.messages[ts] = Message(str(params.get("channel")), ts, params.get("thread_ts"),
+                                            str(params.get("text") or ""), params.get("blocks"))
             return 200, {"ok": True, "channel": params.get("channel"), "ts": ts,
                          "message": {"ts": ts, "text": params.get("text")}}, {}
         if method == "chat.update":
+            with self._lock:
+                message = self.messages.get(str(params.get("ts")))
+                if message is None or message.channel != params.get("channel"):
+                    return 200, {"ok": False, "error": "message_not_found"}, {}
+                message.text, message.blocks = str(params.get("text") or ""), params.get("blocks")
+                message.updates += 1
             return 200, {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}, {}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": self._next_ts()}, {}
         if method == "files.getUploadURLExternal":
-            return 200, {"ok": True, "file_id": "F1",
-                         "upload_url": self.url.replace("/api/", "/upload/F1")}, {}
+            with self._lock:
+                file_id = f"F{len(self.files) + 1:08d}"
+                self.files[file_id] = File(file_id)
+            return 200, {"ok": True, "file_id": file_id,
+                         "upload_url": self.url.replace("/api/", f"/upload/{file_id}")}, {}
         if method == "files.completeUploadExternal":
-            return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
-                                               for f in json.loads(params.get("files", "[]"))]}, {}
+            done = json.loads(params.get("files", "[]"))
+            with self._lock:
+                for item in done:
+                    file = self.files.get(item["id"])
+                    if file is None or file.complete:
+                        return 200, {"ok": False, "error": "invalid_file_id" if file is None else "file_already_completed"}, {}
+                    file.complete = True
+                    if params.get("channel_id"):
+                        file.shares.append((str(params["channel_id"]), params.get("thread_ts")))
+            return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in done]}, {}
+        if method == "files.info":
+            with self._lock:
+                file = self.files.get(str(params.get("file")))
+                if file is None or not file.complete:
+                    return 200, {"ok": False, "error": "file_not_found"}, {}
+                shares: dict[str, list[dict[str, Any]]] = {}
+                for channel, thread_ts in file.shares:
+                    shares.setdefault(channel, []).append({"ts": self._ts, "thread_ts": thread_ts})
+            return 200, {"ok": True, "file": {"id": file.file_id, "shares": {"public": shares}}}, {}
         return 200, {"ok": False, "error": "unknown_method"}, {}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -1,7 +1,9 @@
 """An in-test fake of the Bot Framework connector (the activity's serviceUrl) on 127.0.0.1.
 
-It records every call: sent and replied activities, and answers the roster call
-(GET v3/conversations/{id}/members/{member}) from a table of members.
+It records every call: sent, replied and updated activities (PUT .../activities/{id}; an id it
+never handed out is 404, as for a deleted message), and answers the roster call
+(GET v3/conversations/{id}/members/{member}) from a table of members. ``shown`` is what each
+activity shows now, after its updates.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Sent:
     reply_to: str | None
     authorization: str | None
     at: float = field(default_factory=time.perf_counter)
+    updates: str | None = None  # the activity id this call replaced
+    activity_id: str | None = None  # the id the connector gave (sends) or kept (updates)
 
 
 class FakeConnector:
@@ -48,6 +52,14 @@ class FakeConnector:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def shown(self) -> dict[str, dict[str, Any]]:
+        """Each activity the bot sent, as it shows now (its last update), by activity id."""
+        now: dict[str, dict[str, Any]] = {}
+        for sent in list(self.sent):
+            if sent.activity_id and (sent.updates or sent.activity_id not in now):
+                now[sent.activity_id] = {**sent.activity, "conversation": sent.conversation}
+        return now
 
     def messages(self, kind: str = "message") -> list[Sent]:
         return [s for s in self.sent if s.activity.get("type") == kind]
@@ -95,9 +107,24 @@ class FakeConnector:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 parts = [unquote(p) for p in self.path.strip("/").split("/")]
                 if len(parts) >= 4 and parts[:2] == ["v3", "conversations"] and parts[3] == "activities":
+                    activity_id = f"act-{len(fake.sent) + 1}"
                     fake.sent.append(Sent(parts[2], body, parts[4] if len(parts) > 4 else None,
-                                          self.headers.get("Authorization")))
-                    self._json(200, {"id": f"act-{len(fake.sent)}"})
+                                          self.headers.get("Authorization"), activity_id=activity_id))
+                    self._json(200, {"id": activity_id})
+                    return
+                self._json(404, {})
+
+            def do_PUT(self) -> None:  # noqa: N802 - an update of a sent activity
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                parts = [unquote(p) for p in self.path.strip("/").split("/")]
+                if len(parts) == 5 and parts[:2] == ["v3", "conversations"] and parts[3] == "activities":
+                    known = {s.activity_id for s in fake.sent if s.conversation == parts[2] and not s.updates}
+                    if parts[4] not in known:
+                        self._json(404, {"error": {"code": "NotFound", "message": "activity not found"}})
+                        return
+                    fake.sent.append(Sent(parts[2], body, None, self.headers.get("Authorization"),
+                                          updates=parts[4], activity_id=parts[4]))
+                    self._json(200, {"id": parts[4]})
                     return
                 self._json(404, {})
 
