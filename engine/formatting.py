@@ -10,6 +10,7 @@ its grain)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from engine.domain import Answer
@@ -136,3 +137,18 @@ def text_table(answer: Answer, max_rows: int = MAX_TEXT_ROWS, max_chars: int | N
     if table.truncated:
         out.append("(result truncated at the row limit)")
     return "\n".join(out)
+
+
+def without_option_list(message: str, options: list[str]) -> str:
+    """A clarifying question without the sentence that lists its options, for surfaces that show
+    the options as a control of their own ("Which measure? I can answer about: a, b, ..." -> "Which
+    measure?"). The message is kept whole when no sentence lists most of the options."""
+    sentences = re.split(r"(?<=[.?!])\s+", message.strip())
+    wanted = {o.lower() for o in options}
+
+    def lists_options(sentence: str) -> bool:
+        lowered = sentence.lower()
+        return sum(o in lowered for o in wanted) >= max(3, len(wanted) * 0.6)
+
+    kept = [s for s in sentences if not lists_options(s)]
+    return " ".join(kept) if kept and len(kept) < len(sentences) else message

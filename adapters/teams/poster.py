@@ -95,6 +95,10 @@ class TeamsPoster:
         else:
             asyncio.run(coroutine)
 
+    def post_chart(self, target: ReplyTarget, answer: Answer) -> None:
+        """The answer again, now with its chart: the same activity is updated with the image."""
+        self.post(target, answer)
+
     async def _send(self, reference: dict[str, Any], activity: Activity, replace: list[str],
                     record: str | None) -> None:
         continuation = ConversationReference.model_validate(reference).get_continuation_activity()

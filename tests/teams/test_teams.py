@@ -40,10 +40,13 @@ def test_channel_mention_gets_typing_then_a_proactive_card_in_the_conversation(t
     typing = teams_rig.connector.messages("typing")
     assert typing and typing[0].conversation == "19:general@thread.tacv2;messageid=1001"
     assert teams_rig.connector.roster_calls == [("19:general@thread.tacv2;messageid=1001", "29:ana")]
-    [sent] = teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")))
+    [sent] = teams_rig.connector.first_cards()
     assert sent.conversation == "19:general@thread.tacv2;messageid=1001"  # the same thread
     assert sent.authorization is None  # authentication off: anonymous proactive send
-    card = card_of(sent)
+    assert not [b for b in card_of(sent)["body"] if b["type"] == "Image"]  # the number first ...
+    [charted] = teams_rig.connector.first_cards(image=True)  # ... then the chart in the same card
+    assert charted.activity_id == sent.activity_id
+    card = card_of(charted)
     validate(card)
     body = card_text(card)
     assert "Revenue (completed orders) by customer region, 1 Jan 2024 - 31 Dec 2024" in body
@@ -58,9 +61,9 @@ def test_channel_mention_gets_typing_then_a_proactive_card_in_the_conversation(t
 def test_personal_chat_and_follow_up_in_the_same_conversation(teams_rig: TeamsRig) -> None:
     chat = "a:1personal-chat"
     teams_rig.post(teams_rig.activity("orders by channel in 2024", chat, "personal", activity_id="p1"))
-    teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")))
+    teams_rig.connector.first_cards()
     teams_rig.post(teams_rig.activity("and for 2023?", chat, "personal", activity_id="p2"))
-    first, second = teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")), 2)
+    first, second = teams_rig.connector.first_cards(2)
     assert second.conversation == chat
     assert "1 Jan 2023 - 31 Dec 2023" in card_text(card_of(second)) and "sales channel" in card_text(card_of(second))
 
@@ -68,17 +71,17 @@ def test_personal_chat_and_follow_up_in_the_same_conversation(teams_rig: TeamsRi
 def test_card_actions_clarify_and_show_sql(teams_rig: TeamsRig) -> None:
     chat = "19:group-chat@thread.v2"
     teams_rig.post(teams_rig.activity("<at>Athena</at> revenue by region in 2024", chat, "groupChat", activity_id="g1"))
-    [clarify] = teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")))
+    [clarify] = teams_rig.connector.first_cards()
     card = card_of(clarify)
     validate(card)
     option = next(a for a in card["actions"] if a["title"] == "Store region")
     teams_rig.post(teams_rig.activity("", chat, "groupChat", activity_id="g2", value=option["data"]))
-    _, answer = teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")), 2)
+    _, answer = teams_rig.connector.first_cards(2)
     answer_card_json = card_of(answer)
     assert "by store region, 1 Jan 2024 - 31 Dec 2024" in card_text(answer_card_json)
     show_sql = next(a for a in answer_card_json["actions"] if a["title"] == "Show SQL")
     teams_rig.post(teams_rig.activity("", chat, "groupChat", activity_id="g3", value=show_sql["data"]))
-    sql = teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")), 3)[-1]
+    sql = teams_rig.connector.first_cards(3)[-1]
     validate(card_of(sql))
     assert "stores.region" in card_text(card_of(sql))
     feedback = next(a for a in answer_card_json["actions"] if a["title"] == "👎")
