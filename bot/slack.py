@@ -20,7 +20,9 @@ from adapters.slack.server import HttpServer, socket_mode_handler
 from bot.aws_settings import AwsSettings, ConfigError
 from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
+from engine.guide import build_guide
 from engine.ports import Queue
+from engine.semantic_model import load_model
 from engine.worker import Worker
 
 if TYPE_CHECKING:
@@ -69,8 +71,8 @@ def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackSta
     client = web_client(slack.bot_token, slack.api_url)
     poster = SlackPoster(client, local.conversations, slack.quicksight_url)
     worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
-    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret), worker,
-                           local.queue, local.conversations, poster)
+    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, build_guide(local.app.model)),
+                           worker, local.queue, local.conversations, poster)
 
 
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,
@@ -79,7 +81,8 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettin
     import boto3
 
     intake = aws_intake(settings, aws or AwsSettings.from_env(), session or boto3.Session(), "Slack")
-    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret)
+    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret,
+                           build_guide(load_model(settings.model_path)))
 
 
 def register_chat_posters(app: AwsApp) -> AwsApp:

@@ -26,12 +26,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
-from adapters.slack.blocks import (CLARIFY, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL, PLACEHOLDER_TEXT, SHOW_SQL,
-                                   escape, placeholder_blocks, sql_blocks)
+from adapters.slack.assistant import register_assistant, register_home, show_thinking
+from adapters.slack.blocks import (CLARIFY, CLARIFY_SELECT, FEEDBACK, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL,
+                                   PLACEHOLDER_TEXT, SHOW_SQL, escape, placeholder_blocks, sql_blocks)
+from adapters.slack.home import Digests, remember_question
 from adapters.slack.poster import answer_state_key
 from adapters.slack.gate import malformed
 from engine.domain import ReplyTarget
 from engine.errors import Refused
+from engine.guide import Guide
 from engine.intake import Intake
 
 log = logging.getLogger(__name__)
@@ -129,8 +132,12 @@ class EmailCache:
         return email
 
 
-def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) -> SlackApp:
-    """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda."""
+def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str, guide: Guide | None = None,
+                    digests: Digests | None = None) -> SlackApp:
+    """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda.
+
+    With a ``guide`` (what the semantic model answers) the AI-app assistant threads and the App
+    Home tab are served too."""
     client = intake_client(client)
     app = SlackApp(client=client, signing_secret=signing_secret, process_before_response=True,
                    token_verification_enabled=False, before_authorize=_slack_reachable(client))
@@ -138,11 +145,12 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
     emails = EmailCache(client)
 
     def start(question: str, user: str, channel: str, thread_ts: str, event_id: str | None,
-              slack_text: bool = True) -> BoltResponse | None:
+              slack_text: bool = True, assistant: bool = False) -> BoltResponse | None:
         """Take one question in; retry_later() when Slack could not be reached and nobody was told.
 
         ``slack_text``: the question is still Slack message text (mentions, links, entities), not
-        plain text already (a button of ours, a converted command)."""
+        plain text already (a button of ours, a converted command). ``assistant``: an AI-app
+        assistant thread, which shows the "is thinking…" status instead of a placeholder."""
         if slack_text:
             question = from_slack(_MENTION.sub("", question)).strip()
         seen = f"slack-event:{event_id}" if event_id else None
@@ -153,7 +161,7 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
                 return None
             receiver.conversations.save(seen, {"at": time.time()})
         try:
-            intake(question, user, channel, thread_ts, event_id)
+            intake(question, user, channel, thread_ts, event_id, assistant)
         except Exception as err:
             if not unreachable(err):
                 raise
@@ -164,7 +172,8 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
             return retry_later()
         return None
 
-    def intake(question: str, user: str, channel: str, thread_ts: str, event_id: str | None) -> None:
+    def intake(question: str, user: str, channel: str, thread_ts: str, event_id: str | None,
+               assistant: bool = False) -> None:
         if not question:
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                       text="Ask me a question about the data, e.g. "
@@ -183,16 +192,27 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                       text=NO_ACCESS.format(email=escape(email or "no email on your profile")))
             return
-        placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER_TEXT,
-                                              blocks=[b.to_dict() for b in placeholder_blocks(question)])
-        target = ReplyTarget("slack", channel, thread_ts, {"placeholder": str(placeholder["ts"]), "user": user})
+        conversation = conversation_id(channel, thread_ts)
+        if assistant:  # the thread's title and "is thinking…" instead of a placeholder message
+            show_thinking(client, channel, thread_ts, question, first=receiver.conversations.load(conversation) is None)
+            target = ReplyTarget("slack", channel, thread_ts, {"user": user, "assistant": "1"})
+            placeholder = None
+        else:
+            placeholder = str(client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER_TEXT,
+                                                      blocks=[b.to_dict() for b in placeholder_blocks(question)])["ts"])
+            target = ReplyTarget("slack", channel, thread_ts, {"placeholder": placeholder, "user": user})
         try:
-            receiver.submit(receiver.job(question, principal, target, conversation_id(channel, thread_ts),
+            receiver.submit(receiver.job(question, principal, target, conversation,
                                          f"slack:{event_id}" if event_id else None))
         except Exception:  # the queue refused the job: the placeholder says so rather than wait forever
             log.exception("could not enqueue the question of event %s", event_id)
-            client.chat_update(channel=channel, ts=str(placeholder["ts"]), text=QUEUE_FAILED,
-                               blocks=[b.to_dict() for b in placeholder_blocks(question, QUEUE_FAILED)])
+            blocks = [b.to_dict() for b in placeholder_blocks(question, QUEUE_FAILED)]
+            if placeholder:
+                client.chat_update(channel=channel, ts=placeholder, text=QUEUE_FAILED, blocks=blocks)
+            else:
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=QUEUE_FAILED, blocks=blocks)
+            return
+        remember_question(receiver.conversations, user, question)
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
@@ -248,6 +268,22 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
             ack()
         return failed
 
+    @app.action(CLARIFY_SELECT)
+    def on_selected(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
+        failed = start(action["selected_option"]["value"], body["user"]["id"], body["channel"]["id"], thread_ts,
+                       f"act-{body.get('trigger_id')}", slack_text=False, assistant=_in_assistant_thread(body))
+        if failed is None:
+            ack()
+        return failed
+
+    def _in_assistant_thread(body: dict[str, Any]) -> bool:
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        return bool(thread_ts) and receiver.conversations.load(
+            f"slack-assistant:{body['channel']['id']}:{thread_ts}") is not None
+
     @app.action(SHOW_SQL)
     def on_show_sql(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -258,14 +294,18 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
                                   text=escape(sql) if sql else "That answer has no SQL any more.",
                                   blocks=[b.to_dict() for b in sql_blocks(sql)] if sql else None)
 
-    @app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$"))
+    @app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN}|{FEEDBACK})$"))
     def on_feedback(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        state = receiver.conversations.load(answer_state_key(action["value"])) or {}
-        vote = "up" if action["action_id"] == FEEDBACK_UP else "down"
-        receiver.conversations.save(f"slack-feedback:{action['value']}:{body['user']['id']}", {
+        if action["action_id"] == FEEDBACK:  # feedback_buttons: "up:<key>" or "down:<key>"
+            vote, _, key = action["value"].partition(":")
+            vote = "up" if vote == "up" else "down"
+        else:
+            vote, key = ("up" if action["action_id"] == FEEDBACK_UP else "down"), action["value"]
+        state = receiver.conversations.load(answer_state_key(key)) or {}
+        receiver.conversations.save(f"slack-feedback:{key}:{body['user']['id']}", {
             "vote": vote, "question": state.get("question"), "sql": state.get("sql"), "at": time.time()})
-        log.info("feedback %s on answer %s", vote, action["value"])
+        log.info("feedback %s on answer %s", vote, key)
         thread = (body.get("message") or {}).get("thread_ts")
         client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], thread_ts=thread,
                                   text="Thanks for the feedback!" if vote == "up" else
@@ -274,6 +314,10 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str) ->
     @app.action(re.compile(f"^{OPEN_URL}_"))
     def on_link(ack: Callable[..., None]) -> None:
         ack()  # link buttons open in the browser; Slack still sends the click
+
+    if guide is not None:
+        register_assistant(app, start, receiver.conversations, guide)
+        register_home(app, client, receiver.conversations, guide, digests)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -140,8 +140,7 @@ def _clarify_blocks(answer: Answer) -> list[Block]:
     not list them again)."""
     options = answer.options[:MAX_OPTIONS]
     many = len(options) > MAX_BUTTONS
-    message = without_option_list(answer.message, options) if many else answer.message
-    blocks: list[Block] = [SectionBlock(block_id="summary", text=_mrkdwn(_ICONS["clarify"] + escape(message)))]
+    blocks: list[Block] = [SectionBlock(block_id="summary", text=_mrkdwn(_ICONS["clarify"] + escape(_said(answer))))]
     if many:
         select = StaticSelectElement(
             action_id=CLARIFY_SELECT, placeholder=PlainTextObject(text=f"Choose one of {len(options)}"),
@@ -152,6 +151,13 @@ def _clarify_blocks(answer: Answer) -> list[Block]:
             ButtonElement(text=clip(o, 75), action_id=f"{CLARIFY}_{i}", value=clip(o, 2000))
             for i, o in enumerate(options)]))
     return blocks
+
+
+def _said(answer: Answer) -> str:
+    """The message, without the list of options a select will show."""
+    if answer.status == "clarify" and len(answer.options) > MAX_BUTTONS:
+        return without_option_list(answer.message, answer.options[:MAX_OPTIONS])
+    return answer.message
 
 
 def _numeric(answer: Answer, column: int, rows: list[tuple[Any, ...]]) -> bool:
@@ -190,7 +196,7 @@ def _bold_cell(text: str) -> dict[str, Any]:
 def fallback_text(answer: Answer) -> str:
     """The message ``text``: the summary and, for an answer with rows, the fixed-width table in a code
     block (what notifications, screen readers and clients without table blocks show). Escaped."""
-    text = _ICONS[answer.status] + escape(answer.message)
+    text = _ICONS[answer.status] + escape(_said(answer))
     if answer.status == "answered" and answer.table is not None and answer.table.columns:
         room = 3000 - len(text) - 10
         if room > 200:
