@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench score gallery install clean
+.PHONY: demo test bench score gallery screenshots browser install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,23 @@ bench: $(STAMP)
 # one PNG per chart shape, drawn from real answers on the sample lake, into charts-out/ (ignored by git)
 gallery: $(STAMP)
 	$(BIN)/python -m bench.gallery --out charts-out
+
+# the README's pictures of an answer in Slack and in Teams: real blocks and card as HTML, captured
+# with headless Chromium into docs/images/ (committed)
+screenshots: $(STAMP) browser
+	$(BIN)/python -m bench.screens --out docs/images
+
+# Debian's chromium (and its driver, for the web chat's browser test), installed when missing and we
+# are root with apt (CI); elsewhere install it yourself
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver (apt-get) ..."; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends chromium chromium-driver; } \
+			>/tmp/athena-bot-apt.log 2>&1 \
+			|| echo "Could not install chromium (see /tmp/athena-bot-apt.log)."; \
+	fi
 
 # accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
 score: $(STAMP)
