@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench score gallery screenshots browser install clean
+.PHONY: demo test bench score gallery screenshots install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/athena-bot demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The web chat's browser test drives Debian's chromium with chromium-driver. Installed here when
+# missing and we are root with apt (CI); elsewhere the test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver for the browser test (apt-get) ..."; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends chromium chromium-driver; } \
+			>/tmp/athena-bot-apt.log 2>&1 \
+			|| echo "Could not install chromium (see /tmp/athena-bot-apt.log); the browser test will say so."; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -31,18 +43,6 @@ gallery: $(STAMP)
 # with headless Chromium into docs/images/ (committed)
 screenshots: $(STAMP) browser
 	$(BIN)/python -m bench.screens --out docs/images
-
-# Debian's chromium (and its driver, for the web chat's browser test), installed when missing and we
-# are root with apt (CI); elsewhere install it yourself
-browser:
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing chromium and chromium-driver (apt-get) ..."; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		{ apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends chromium chromium-driver; } \
-			>/tmp/athena-bot-apt.log 2>&1 \
-			|| echo "Could not install chromium (see /tmp/athena-bot-apt.log)."; \
-	fi
 
 # accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
 score: $(STAMP)

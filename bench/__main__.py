@@ -8,6 +8,7 @@
 - queue + worker throughput on the local stack (jobs per second)
 - Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer;
   one at a time, event -> first text answer and event -> chart, each as a ratio to the bare query
+- the web chat (bench/web.py): submit in the page -> answer rendered (AppTest), next to the engine's time
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
 """
 
@@ -191,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.slack import run as run_slack
 
     run_slack(settings.lake)
+    from bench.web import run as run_web
+
+    run_web(settings.lake, rounds=3)
     if not args.skip_aws:
         from bench.aws import run as run_aws
 

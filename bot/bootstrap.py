@@ -108,6 +108,7 @@ def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
     from adapters.terminal.poster import ConsolePoster
     from engine.worker import Worker
 
+    posters = with_web_poster(posters, engine.conversations)
     return Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
                   SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
                   default_as_of=settings.as_of, visibility_timeout=settings.visibility_timeout,
@@ -133,6 +134,18 @@ def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], 
             threading.Event().wait()  # until killed; the heartbeat keeps running meanwhile
 
     return pause
+
+
+def with_web_poster(posters: dict[str, ReplyPoster] | None,
+                    conversations: ConversationStore | None) -> dict[str, ReplyPoster]:
+    """The posters plus the web chat's: answers go to the session inbox in the ConversationStore."""
+    from adapters.web.inbox import SessionInbox
+    from adapters.web.poster import PLATFORM, WebPoster
+
+    routes = dict(posters or {})
+    if isinstance(conversations, SessionInbox):
+        routes.setdefault(PLATFORM, WebPoster(conversations))
+    return routes
 
 
 @dataclass
@@ -261,7 +274,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     queue = SQSQueue(session.client("sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
     idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")
     observer = PowertoolsObserver()
-    poster = RoutingPoster(posters, default_poster)
+    poster = RoutingPoster(with_web_poster(posters, conversations), default_poster)
     worker = Worker(queue, engine, poster, idempotency,
                     pending=DynamoPendingQueries(dynamodb, aws.pending_table or ""), observer=observer,
                     max_receives=settings.max_receives, default_as_of=settings.as_of,

@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     teams.add_argument("--port", type=int, default=3978)
     teams.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 behind a load balancer)")
     teams.add_argument("--lake", help="local backend: the lake folder")
+    web = serve_sub.add_parser("web", help="the web chat (Streamlit); on the embedded default with the local worker")
+    web.add_argument("--port", type=int, default=8501)
+    web.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 behind a load balancer)")
+    web.add_argument("--lake", help="local backend: the lake folder")
 
     model = sub.add_parser("semantic-model", help="work with semantic models")
     model_sub = model.add_subparsers(dest="model_command", required=True)
@@ -121,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
                 from bot.teams import serve_teams
 
                 return serve_teams(settings, args.host, args.port, backend())
+            if args.surface == "web":
+                from bot.web import serve_web
+
+                return serve_web(settings, args.host, args.port, backend())
             from bot.slack import serve_slack
 
             return serve_slack(settings, args.host, args.port, args.socket, backend())

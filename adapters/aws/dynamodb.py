@@ -47,6 +47,24 @@ class DynamoConversationStore(_TtlTable):
     def save(self, conversation_id: str, state: dict[str, Any]) -> None:
         self._put(conversation_id, state)
 
+    # -- the web chat's session inbox (adapters/web/inbox.py), under its own key prefix --------
+    def deliver(self, session_id: str, item_id: str, payload: dict[str, Any]) -> None:
+        """Leave ``payload`` for the session; it expires after a day (a page waits minutes at most)."""
+        self.client.put_item(TableName=self.table_name, Item={
+            self.key: {"S": _inbox_key(session_id, item_id)}, "data": {"S": json.dumps(payload)},
+            "expires_at": {"N": str(int(self.clock() + INBOX_TTL_SECONDS))}})
+
+    def collect(self, session_id: str, item_id: str) -> dict[str, Any] | None:
+        """The payload left for the session under ``item_id``, if it is there and not expired."""
+        return self._get(_inbox_key(session_id, item_id))
+
+
+INBOX_TTL_SECONDS = 24 * 3600
+
+
+def _inbox_key(session_id: str, item_id: str) -> str:
+    return f"web-inbox#{session_id}#{item_id}"
+
 
 class DynamoPendingQueries(_TtlTable):
     """Jobs waiting on a running Athena query, keyed by query execution id."""

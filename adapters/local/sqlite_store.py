@@ -33,6 +33,18 @@ CREATE TABLE IF NOT EXISTS conversations (
 """
 
 
+# The web chat's session inbox (adapters/web/inbox.py): answers waiting for the page that asked.
+_INBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    session_id TEXT NOT NULL,
+    item_id    TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (session_id, item_id)
+)
+"""
+
+
 class _SQLiteState:
     def __init__(self, path: str | Path) -> None:
         self._con = connect(path)
@@ -107,6 +119,8 @@ class SQLiteConversationStore(_SQLiteState):
     def __init__(self, path: str | Path, ttl_seconds: float = 7 * 24 * 3600) -> None:
         super().__init__(path)
         self.ttl_seconds = ttl_seconds
+        with self._lock:
+            self._con.execute(_INBOX_SCHEMA)
 
     def load(self, conversation_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -120,3 +134,20 @@ class SQLiteConversationStore(_SQLiteState):
         with self._lock:
             self._con.execute("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?)",
                               (conversation_id, json.dumps(state), time.time()))
+
+    def deliver(self, session_id: str, item_id: str, payload: dict[str, Any]) -> None:
+        """Leave ``payload`` for the web session; delivering the same item again replaces it."""
+        now = time.time()
+        with self._lock:
+            self._con.execute("DELETE FROM inbox WHERE created_at < ?", (now - self.ttl_seconds,))
+            self._con.execute("INSERT OR REPLACE INTO inbox VALUES (?, ?, ?, ?)",
+                              (session_id, item_id, json.dumps(payload), now))
+
+    def collect(self, session_id: str, item_id: str) -> dict[str, Any] | None:
+        """The payload left for the session under ``item_id``, if it is there and not expired."""
+        with self._lock:
+            row = self._con.execute("SELECT payload, created_at FROM inbox WHERE session_id = ? AND item_id = ?",
+                                    (session_id, item_id)).fetchone()
+        if not row or row[1] < time.time() - self.ttl_seconds:
+            return None
+        return json.loads(row[0])
