@@ -83,8 +83,8 @@ def test_kills_mid_run_and_a_restart_after_the_lease_lose_and_double_nothing(lak
     assert sorted(result.answered) == sorted(s.job.job_id for s in jobs), result.summary()
     assert result.charts == len(jobs)  # one chart per thread, the repeats' uploads skipped
     by_id = {s.job.job_id: s for s in jobs}
-    for point in ("posted@2", "posted@1"):  # the answer was posted twice: into the same message
-        assert fake.messages[by_id[killed[point]].placeholder].updates == 2
+    for point in ("posted@2", "posted@1"):  # killed after its text: text again, then the chart, into the same message
+        assert fake.messages[by_id[killed[point]].placeholder].updates == 3
     [notice] = fake.thread_messages(odd.channel, odd.thread)
     assert "couldn't read this request" in notice.text and notice.updates == 1
     assert queue.counts() == {"jobs": 0, "jobs-dlq": 1}  # only the unreadable one, its sender told
