@@ -26,7 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
-from adapters.slack.assistant import register_assistant, register_home, show_thinking
+from adapters.slack.assistant import assistant_key, register_assistant, register_home, show_thinking
 from adapters.slack.blocks import (CLARIFY, CLARIFY_SELECT, FEEDBACK, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL,
                                    PLACEHOLDER_TEXT, SHOW_SQL, escape, placeholder_blocks, sql_blocks)
 from adapters.slack.home import Digests, remember_question
@@ -258,12 +258,18 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str, gu
             ack()
         return failed
 
+    def _in_assistant_thread(body: dict[str, Any]) -> bool:
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        return bool(thread_ts) and receiver.conversations.load(
+            assistant_key(body["channel"]["id"], thread_ts)) is not None
+
     @app.action(re.compile(f"^{CLARIFY}_\\d+$"))
     def on_option(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         message = body.get("message") or {}
         thread_ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
         failed = start(action["value"], body["user"]["id"], body["channel"]["id"], thread_ts,
-                       f"act-{body.get('trigger_id')}", slack_text=False)
+                       f"act-{body.get('trigger_id')}", slack_text=False, assistant=_in_assistant_thread(body))
         if failed is None:
             ack()
         return failed
@@ -277,12 +283,6 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str, gu
         if failed is None:
             ack()
         return failed
-
-    def _in_assistant_thread(body: dict[str, Any]) -> bool:
-        message = body.get("message") or {}
-        thread_ts = message.get("thread_ts") or message.get("ts")
-        return bool(thread_ts) and receiver.conversations.load(
-            f"slack-assistant:{body['channel']['id']}:{thread_ts}") is not None
 
     @app.action(SHOW_SQL)
     def on_show_sql(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
