@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/athena-bot demo
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=15
 
 # The web chat's browser test drives Debian's chromium with chromium-driver. Installed here when
 # missing and we are root with apt (CI); elsewhere the test is skipped and says why.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.local.catalog import LocalCatalog
+from adapters.local.catalog import LakeError, LocalCatalog
 from adapters.local.duckdb_executor import DuckDBExecutor
 from adapters.local.identity import FileIdentity, OpenLocalIdentity
 from adapters.local.sample_lake import build_sample_lake
@@ -67,11 +67,18 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
                 charts: bool = True) -> LocalApp:
     """Wire the embedded default: DuckDB over the local lake, local identities."""
     catalog = LocalCatalog(settings.lake)
-    if not catalog.tables():
+    try:
+        tables = catalog.tables()
+    except LakeError as err:
+        raise LakeMissing(str(err)) from err
+    if not tables:
         raise LakeMissing(f"No tables in lake {settings.lake}. Build the sample lake with "
                           f"`athena-bot sample-lake --lake {settings.lake}`.")
     model = load_model(settings.model_path)
-    executor = DuckDBExecutor(catalog)
+    executor = DuckDBExecutor(catalog, threads=settings.duckdb_threads,
+                              memory_limit=settings.duckdb_memory_limit,
+                              timeout_seconds=settings.query_timeout_seconds,
+                              temp_directory=settings.home / "duckdb-tmp")
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart if charts else None,
                          conversations=conversations, default_metric=settings.default_metric,
                          max_rows=settings.max_rows, answer_rows=settings.answer_rows,
@@ -214,8 +221,8 @@ class AwsApp:
     poster: RoutingPoster
 
 
-def load_values_file(location: str, session: boto3.Session) -> dict[str, list[str]]:
-    """Dimension values cached as JSON ({dimension: [values]}) in a local file or at s3://bucket/key."""
+def load_values_file(location: str, session: boto3.Session) -> dict[str, Any]:
+    """Dimension values (and time ranges) cached as JSON in a local file or at s3://bucket/key."""
     import json
     from urllib.parse import urlparse
 
@@ -253,6 +260,7 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sessions import RoleSessions
     from adapters.aws.sqs_queue import SQSQueue
+    from engine.values import split_values_file
     from engine.worker import Worker
 
     session = session or boto3.Session()
@@ -265,11 +273,11 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
     dynamodb = session.client("dynamodb")
     conversations = DynamoConversationStore(dynamodb, aws.conversations_table) \
         if aws.conversations_table else None
-    values = load_values_file(aws.values_file, session) if aws.values_file else {}
+    values, ranges = split_values_file(load_values_file(aws.values_file, session) if aws.values_file else {})
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,
                          default_metric=settings.default_metric, max_rows=settings.max_rows,
                          answer_rows=settings.answer_rows,
-                         values=values, planner=build_planner(settings, model, session))
+                         values=values, time_ranges=ranges, planner=build_planner(settings, model, session))
     identity = build_aws_identity(settings, aws, session)
     queue = SQSQueue(session.client("sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
     idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")

@@ -21,6 +21,7 @@ from bot.aws_settings import ConfigError
 from bot.batch import answer_lines
 from bot.bootstrap import LakeMissing, LocalApp, build_local, ensure_sample_lake
 from bot.settings import Settings
+from bot.sql_command import add_sql_parser, run_sql
 from engine.domain import Answer, Principal, ReplyTarget
 from engine.errors import ModelError, Refused
 from engine.service import failure_answer
@@ -99,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
+
+    add_sql_parser(sub)
     return parser
 
 
@@ -146,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(settings, scale=args.scale)
         if args.command == "catalog":
             return _catalog(settings)
+        if args.command == "sql":
+            return run_sql(args, settings)
         if args.command == "submit":
             from bot.service import submit
 

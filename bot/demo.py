@@ -3,7 +3,6 @@ local queue and worker, exactly as chat questions travel in production."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -12,16 +11,16 @@ from adapters.local.sqlite_queue import SQLiteQueue
 from adapters.local.sqlite_store import SQLiteConversationStore, SQLiteIdempotency
 from adapters.terminal.poster import ConsolePoster
 from bot.bootstrap import build_local, ensure_sample_lake
-from bot.settings import Settings
+from bot.settings import SAMPLE_AS_OF, Settings
 from engine.domain import ReplyTarget
 from engine.jobs import AskJob, encode_job
 from engine.worker import Worker
 
-DEMO_AS_OF = dt.date(2025, 12, 31)  # the sample lake ends here
+DEMO_AS_OF = SAMPLE_AS_OF  # the sample lake ends here
 # (thread, question): questions in one thread are a conversation
 DEMO_QUESTIONS = [
     ("t1", "What was our revenue by region last quarter?"),
-    ("t1", "Customer region"),
+    ("t1", "Store region instead"),
     ("t1", "and for 2024?"),
     ("t2", "Top 5 products by revenue in 2025"),
     ("t2", "top 3 instead"),

@@ -86,7 +86,7 @@ def build_identity(settings: Settings) -> IdentityResolver:
 
 
 def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_seconds: float = 900) -> str:
-    """Read dimension values with one Athena query and write ATHENA_BOT_VALUES_FILE.
+    """Read dimension values and time ranges with one Athena query and write ATHENA_BOT_VALUES_FILE.
 
     An operator's (or scheduled) batch command, run with the process's own credentials; it is
     the one place that waits on a query, which the chat worker never does.
@@ -101,7 +101,7 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     from adapters.aws.athena import AthenaExecutor
     from bot.aws_settings import AwsSettings, ConfigError
     from engine.semantic_model import load_model
-    from engine.values import collect_values, declared_values, values_query
+    from engine.values import collect_ranges, collect_values, declared_values, values_file_body, values_query
 
     aws = AwsSettings.from_env()
     if not aws.values_file:
@@ -109,7 +109,7 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     session = boto3.Session()
     model = load_model(settings.model_path)
     sql = values_query(model)
-    values = declared_values(model)
+    values, ranges = declared_values(model), {}
     if sql:
         executor = AthenaExecutor(lambda _p, service: session.client(service), workgroup=aws.workgroup,
                                   database=aws.database,
@@ -125,8 +125,8 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
         if state.state != "SUCCEEDED":
             raise RuntimeError(f"values query {execution_id} {state.state}: {state.reason}")
         table, _ = executor.fetch(execution_id, system, 1_000_000, state.output_location)
-        values = collect_values(model, table.rows)
-    body = json.dumps(values, indent=1, sort_keys=True)
+        values, ranges = collect_values(model, table.rows), collect_ranges(table.rows)
+    body = json.dumps(values_file_body(values, ranges), indent=1, sort_keys=True)
     if aws.values_file.startswith("s3://"):
         url = urlparse(aws.values_file)
         session.client("s3").put_object(Bucket=url.netloc, Key=url.path.lstrip("/"), Body=body.encode())

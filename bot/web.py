@@ -83,7 +83,7 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         from bot.bootstrap import aws_intake, load_values_file
         from engine.semantic_model import load_model
         from engine.language.understanding import Understanding
-        from engine.values import declared_values
+        from engine.values import declared_values, split_values_file
 
         if web.auth != "alb":
             raise ConfigError("on AWS the web chat needs sign-in: set ATHENA_BOT_WEB_AUTH=alb and "
@@ -92,7 +92,9 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         session = session or boto3.Session()
         intake = aws_intake(settings, aws, session, "the web chat")
         model = load_model(settings.model_path)
-        values = load_values_file(aws.values_file, session) if aws.values_file else declared_values(model)
+        # the values file also carries the time ranges: only the values name things
+        values = split_values_file(load_values_file(aws.values_file, session))[0] if aws.values_file \
+            else declared_values(model)
         understanding = Understanding(model, values, settings.default_metric)
         note = "Answers come from Amazon Athena, run as your own IAM role."
 

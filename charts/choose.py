@@ -45,6 +45,7 @@ class ChartSpec:
     floor: bool = False  # an average: the value axis starts at a floor above zero, and says so
     keep_order: bool = False  # bars in the rows' order (ranked questions, periods), not by value
     noun: str = ""  # what the categories are ("stores"), for "top 25 of 40 stores"
+    x_key: str | None = None  # the key of repeating names: "Globex BV (1042)" keeps two bars apart
 
     def label_of(self, column: str) -> str:
         return dict(self.labels).get(column, column.replace("_", " ").capitalize())
@@ -136,10 +137,11 @@ def choose_chart(table: ResultTable, title: str = "", labels: dict[str, str] | N
     if hints.listing or table.row_count < 2:
         return None
     columns = dict(zip(table.columns, table.types))
-    numeric = [c for c, t in columns.items() if is_numeric(t)]
+    keys = [c for c in table.columns if formats.get(c) == "id"]  # identifiers are neither
+    numeric = [c for c, t in columns.items() if is_numeric(t) and c not in keys]
     measures = [m for m in hints.measures if m in numeric] or [
         c for c in numeric if c not in (hints.share, hints.growth)]
-    others = [c for c in table.columns if c not in numeric]
+    others = [c for c in table.columns if c not in numeric and c not in keys]
     if not measures or not others:
         return None
     time = hints.time if hints.time in others else next((c for c in others if is_time(columns[c])), None)
@@ -156,7 +158,8 @@ def choose_chart(table: ResultTable, title: str = "", labels: dict[str, str] | N
     y = measures[0]
     base = dict(title=head, subtitle=sub, labels=tuple(labels.items()), formats=tuple(formats.items()),
                 grain=grain, floor=(y in hints.averages and formats.get(y) != "percent"
-                                    and clustered(table.column(y))))
+                                    and clustered(table.column(y))),
+                x_key=keys[0] if keys and time is None else None)
 
     def spec(kind: str, x: str, column: str = y, **kw: object) -> ChartSpec:
         fields = {**base, "y_label": labels.get(column, column), "y_format": formats.get(column, "number"), **kw}

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from engine import derived_sql
 from engine.errors import NeedsClarification
 from engine.domain import DateRange
+from engine.grouping import (dimension_columns, members_only, missing_last, outer_joins,
+                             reaches_through_outer)
 from engine.semantic_model import DIALECT, ColumnRef, Entity, Join, Metric, SemanticModel
 from engine.semantic_query import Condition, SemanticQuery, ValueFilter
 from engine.language.timeparse import range_label
@@ -80,23 +83,33 @@ def count_column(entity: Entity) -> str:
 class Compiler:
     """Compiles semantic queries against one semantic model."""
 
-    def __init__(self, model: SemanticModel, column_types: dict[str, str] | None = None) -> None:
+    def __init__(self, model: SemanticModel, column_types: dict[str, str] | None = None,
+                 pick_listing_keys_first: bool = True) -> None:
         self.model = model
         self.column_types = column_types or {}
+        self.pick_listing_keys_first = pick_listing_keys_first  # off only to measure the difference
 
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         if query.entity:
             return self._compile_listing(query)
-        if not query.metrics:
+        if not query.metrics and not query.of_measure:
             return self._compile_values(query)
+        if derived_sql.special(query):
+            return derived_sql.compile_special(self, query)
+        return self.compile_grouped(query)
+
+    def compile_grouped(self, query: SemanticQuery, keys: list[ColumnRef] | None = None) -> CompiledQuery:
+        """Metrics by the query's dimensions (and by ``keys``, columns grouped but not named)."""
         model = self.model
-        metrics = [model.metrics[m] for m in query.metrics]
+        original, query = query, derived_sql.growth_lead_in(query)
+        metrics = derived_sql.scoped_metrics(query, [model.metrics[m] for m in query.metrics], model)
         time_col = metrics[0].time
         if time_col is None and (query.grain or query.time_range or query.compare):
             raise NeedsClarification(f"{metrics[0].label} has no date; ask without a time period.")
         needed = set().union(*(m.tables for m in metrics))
         needed |= {model.dimensions[d].column.table for d in query.dimensions}
         needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
+        needed |= {k.table for k in keys or []}
         root = self._root(metrics, needed)
         joins = self._joins(root, needed)
 
@@ -114,10 +127,14 @@ class Compiler:
                               _DATE.copy())
             select = select.select(exp.alias_(bucket, query.grain), copy=False)
             group.append(bucket.copy())
-        for name in query.dimensions:
-            column = _col(model.dimensions[name].column)
-            select = select.select(exp.alias_(column, name), copy=False)
-            group.append(column.copy())
+        dim_columns = [dimension_columns(model, name, root, joins, self.column_types)
+                       for name in query.dimensions]
+        for columns in dim_columns:
+            select = select.select(*columns.selected, copy=False)
+            group.extend(columns.grouped)
+        for key in keys or []:
+            select = select.select(exp.alias_(_col(key), f"{key.table}_{key.column}"), copy=False)
+            group.append(_col(key))
 
         filters = {m.filter_sql for m in metrics}
         shared_filter = metrics[0].filter_expression if len(filters) == 1 else None
@@ -128,12 +145,13 @@ class Compiler:
                 expression = _with_filter(expression, metric.filter_expression)
             aggregates[metric.name] = expression
             select = select.select(exp.alias_(expression.copy(), metric.name), copy=False)
+        select = derived_sql.add_columns(select, query, aggregates)
 
         conditions: list[exp.Expression] = []
         if shared_filter is not None:
             conditions.append(shared_filter.copy())
-        conditions.extend(self._filter(f) for f in query.filters)
-        tables = [root, *[j.right for j in joins]]
+        conditions.extend(self._filter(f, root, joins) for f in query.filters)
+        tables = self._pruned_tables(root, joins)
         if query.compare:
             conditions.append(exp.or_(*[exp.paren(exp.and_(*self._time_conditions(
                 time_col, r.start, r.end, tables))) for r in query.compare]))
@@ -152,7 +170,7 @@ class Compiler:
         if query.growth and bucket is not None:  # change against the previous period, per breakdown
             first = aggregates[metrics[0].name]
             window = exp.Window(this=exp.Anonymous(this="LAG", expressions=[first.copy()]),
-                                partition_by=[_col(model.dimensions[d].column) for d in query.dimensions],
+                                partition_by=[e for c in dim_columns for e in c.grouped],
                                 order=exp.Order(expressions=[exp.Ordered(this=bucket.copy())]), over="OVER")
             change = exp.Sub(this=exp.Div(this=exp.cast(first.copy(), exp.DataType.build("double")),
                                           expression=exp.func("NULLIF", window, exp.Literal.number(0))),
@@ -160,17 +178,21 @@ class Compiler:
             select = select.select(exp.alias_(change, GROWTH_COLUMN), copy=False)
         having = [_condition(aggregates[c.target].copy(), c) for c in query.conditions
                   if c.target in aggregates]
+        if having:  # a condition picks members: "stores with revenue over 1M" has no "(no store)"
+            having += members_only(dim_columns)
         if having:
             select = select.having(exp.and_(*having), copy=False)
 
-        order = self._order(query, metrics)
+        order = derived_sql.ratio_order(query) or self._order(query, metrics)
+        if query.order and query.dimensions:  # a ranking ranks members; the unmatched group last
+            order = [*missing_last(dim_columns), *order]
         if query.compare and not query.order:
-            order = [exp.Ordered(this=_col(model.dimensions[d].column)) for d in query.dimensions]
+            order = [exp.Ordered(this=e) for c in dim_columns for e in c.grouped]
             order.append(exp.Ordered(this=exp.Min(this=_col(time_col))))
         if order:
             select = select.order_by(*order, copy=False)
         select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
-        return CompiledQuery(select, query, root)
+        return CompiledQuery(derived_sql.finish(self, select, original, query), original, root)
 
     def _compile_listing(self, query: SemanticQuery) -> CompiledQuery:
         """Rows of an entity: its columns, measures, filters, row conditions, sort and limit."""
@@ -206,24 +228,14 @@ class Compiler:
             if name not in shown:
                 select = select.select(exp.alias_(expression.copy(), name), copy=False)
 
-        conditions: list[exp.Expression] = [self._filter(f) for f in query.filters]
+        conditions: list[exp.Expression] = [self._filter(f, root, joins) for f in query.filters]
         if query.time_range and entity.time is not None:
             conditions.extend(self._time_conditions(entity.time, query.time_range.start,
-                                                    query.time_range.end, [root, *[j.right for j in joins]]))
+                                                    query.time_range.end, self._pruned_tables(root, joins)))
         having = []
         for c in query.conditions:
             measure = entity.measures[c.target]
             (having if measure.aggregated else conditions).append(_condition(measures[c.target].copy(), c))
-        if conditions:
-            select = select.where(exp.and_(*conditions), copy=False)
-        if any(m.aggregated for m in entity.measures.values()):
-            select = select.group_by(*group, copy=False)
-        if having:
-            select = select.having(exp.and_(*having), copy=False)
-        if query.count:
-            inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
-            outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
-            return CompiledQuery(outer.limit(1, copy=False), query, root)
         desc = query.order != "asc"
         if query.sort == "time" and entity.time is not None:
             order = exp.Ordered(this=_col(entity.time), desc=desc)
@@ -231,9 +243,51 @@ class Compiler:
             order = exp.Ordered(this=measures[query.sort].copy(), desc=desc)
         else:
             order = exp.Ordered(this=next(iter(shown.values())).copy(), desc=False)
+        limit = query.limit or DEFAULT_LIMIT
+        aggregated = any(m.aggregated for m in entity.measures.values())
+        if aggregated and not having and not query.count and self.pick_listing_keys_first:
+            top = self._top_keys(entity, query, order, limit)
+            if top is not None:
+                conditions.append(exp.In(this=_col(entity.key), query=exp.Subquery(this=top)))
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        if aggregated:
+            select = select.group_by(*group, copy=False)
+        if having:
+            select = select.having(exp.and_(*having), copy=False)
+        if query.count:
+            inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
+            outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
+            return CompiledQuery(outer.limit(1, copy=False), query, root)
         select = select.order_by(order, copy=False)
-        select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
+        select = select.limit(limit, copy=False)
         return CompiledQuery(select, query, root)
+
+    def _top_keys(self, entity: Entity, query: SemanticQuery, order: exp.Ordered,
+                  limit: int) -> exp.Select | None:
+        """The keys of the rows a listing will show, picked on the entity's own table before its
+        lines are joined and aggregated: "the 5 most recent orders" then aggregates the lines of 5
+        orders, not of every order. None when the pick needs the lines (a sort or condition on an
+        aggregated measure, a filter on a table only the lines reach)."""
+        model = self.model
+        base = entity.table
+        row_measures = [entity.measures[c.target].expression for c in query.conditions]
+        needed = {c.table for e in (order.this, *row_measures) for c in e.find_all(exp.Column) if c.table}
+        needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
+        if query.time_range and entity.time is not None:
+            needed.add(entity.time.table)
+        if order.this.find(exp.AggFunc) or any(model.join_path(base, t) is None for t in needed):
+            return None
+        joins = self._joins(base, needed)
+        conditions = [self._filter(f, base, joins) for f in query.filters]
+        if query.time_range and entity.time is not None:
+            conditions.extend(self._time_conditions(entity.time, query.time_range.start,
+                                                    query.time_range.end, self._pruned_tables(base, joins)))
+        conditions.extend(_condition(entity.measures[c.target].expression.copy(), c) for c in query.conditions)
+        pick = self._from(base, joins).select(_col(entity.key), copy=False)
+        if conditions:
+            pick = pick.where(exp.and_(*conditions), copy=False)
+        return pick.order_by(order.copy(), copy=False).limit(limit, copy=False)
 
     def _compile_values(self, query: SemanticQuery) -> CompiledQuery:
         """The distinct values of a dimension ("list our brands"), filtered, in order."""
@@ -242,13 +296,15 @@ class Compiler:
         root = dims[0].column.table
         needed = {d.column.table for d in dims} | {model.dimensions[f.dimension].column.table
                                                     for f in query.filters}
-        select = self._from(root, self._joins(root, needed)).distinct()
-        for dim in dims:
-            select = select.select(exp.alias_(_col(dim.column), dim.name), copy=False)
-        conditions = [self._filter(f) for f in query.filters]
+        joins = self._joins(root, needed)
+        select = self._from(root, joins).distinct()
+        dim_columns = [dimension_columns(model, d.name, root, joins, self.column_types) for d in dims]
+        for columns in dim_columns:
+            select = select.select(*columns.selected, copy=False)
+        conditions = [self._filter(f, root, joins) for f in query.filters]
         if conditions:
             select = select.where(exp.and_(*conditions), copy=False)
-        select = select.order_by(*[exp.Ordered(this=_col(d.column)) for d in dims], copy=False)
+        select = select.order_by(*[exp.Ordered(this=e) for c in dim_columns for e in c.grouped], copy=False)
         return CompiledQuery(select.limit(DEFAULT_LIMIT, copy=False), query, root)
 
     def _period(self, time_col: ColumnRef, periods: list[DateRange]) -> exp.Expression:
@@ -262,21 +318,40 @@ class Compiler:
     # -- helpers ------------------------------------------------------------------------------
     def _from(self, root: str, joins: list[Join]) -> exp.Select:
         select = exp.select().from_(self._table(root), dialect=DIALECT)
+        outer = outer_joins(joins)
         for join in joins:
             on = exp.EQ(this=exp.column(join.left_column, table=join.left),
                         expression=exp.column(join.right_column, table=join.right))
             # the node itself: Select.join() would parse its arguments again
-            select.append("joins", exp.Join(this=self._table(join.right), on=on, kind="INNER"))
+            if join in outer:
+                select.append("joins", exp.Join(this=self._table(join.right), on=on, side="LEFT"))
+            else:
+                select.append("joins", exp.Join(this=self._table(join.right), on=on, kind="INNER"))
         return select
 
-    def _filter(self, f: ValueFilter) -> exp.Expression:
-        """``column = 'value'`` (or IN, NOT IN, <>): values enter only as string literals."""
+    def _pruned_tables(self, root: str, joins: list[Join]) -> list[str]:
+        """Tables whose partitions a time range may prune: not LEFT-joined ones (a WHERE on
+        their partition column would drop the unmatched rows the LEFT JOIN keeps)."""
+        outer = outer_joins(joins)
+        return [root, *[j.right for j in joins if j not in outer]]
+
+    def _filter(self, f: ValueFilter, root: str | None = None, joins: list[Join] | None = None) -> exp.Expression:
+        """``column = 'value'`` (or IN, NOT IN, <>): values enter only as string literals.
+
+        An exclusion on a LEFT-joined table keeps the unmatched rows: "excluding EMEA stores"
+        still counts the orders that have no store.
+        """
         column = _col(self.model.dimensions[f.dimension].column)
         literals = [exp.Literal.string(v) for v in f.values]
         if len(literals) == 1:
-            return (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
-        cond = exp.In(this=column, expressions=literals)
-        return exp.Not(this=cond) if f.negate else cond
+            cond: exp.Expression = (exp.NEQ if f.negate else exp.EQ)(this=column, expression=literals[0])
+        else:
+            cond = exp.In(this=column, expressions=literals)
+            cond = exp.Not(this=cond) if f.negate else cond
+        if f.negate and root is not None and reaches_through_outer(self.model, root, joins or [],
+                                                                  self.model.dimensions[f.dimension].column.table):
+            cond = exp.paren(exp.or_(cond, column.copy().is_(exp.null())))
+        return cond
 
     def _table(self, alias: str) -> exp.Table:
         table = self.model.tables[alias]

@@ -41,3 +41,12 @@ class ExecutionFailed(BotError):
 
 class ModelError(Exception):
     """The semantic model file is invalid; raised at start-up, for the data team, not for users."""
+
+
+class QueryTimedOut(ExecutionFailed):
+    """The query ran past the time limit (``ATHENA_BOT_QUERY_TIMEOUT_SECONDS``) and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"This question took longer than {seconds:g} s to run, so I stopped it. "
+                         "Try a shorter time range or fewer breakdowns.")
+        self.seconds = seconds

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.domain import Answer, Principal, ReplyTarget, ResultTable
+
+if TYPE_CHECKING:
+    from engine.guard import GuardedQuery
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,13 @@ def schema_of(catalog: Catalog) -> dict[str, dict[str, dict[str, str]]]:
 
 
 class Executor(Protocol):
-    """Runs one guarded Athena SELECT and returns its rows."""
+    """Runs one guarded Athena SELECT and returns its rows.
 
-    def execute(self, athena_sql: str, principal: Principal, max_rows: int) -> ResultTable: ...
+    The engine hands over the GuardedQuery (its checked, qualified tree: no second parse);
+    Athena SQL text is accepted too, from trusted callers (the values query, tests, tools).
+    """
+
+    def execute(self, query: GuardedQuery | str, principal: Principal, max_rows: int) -> ResultTable: ...
 
 
 @dataclass

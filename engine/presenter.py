@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from engine import derived_sql, derived_summary
 from engine.compiler import GROWTH_COLUMN, SHARE_COLUMN, count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
+from engine.grouping import row_names
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery
 from engine.language.timeparse import range_label
@@ -37,6 +39,7 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         return labels
     labels = {m: model.metrics[m].label for m in query.metrics}
     labels.update({d: model.dimensions[d].label for d in query.dimensions})
+    labels.update(_key_labels(query, model))
     if query.grain:
         labels[query.grain] = query.grain.capitalize()
     if query.compare:
@@ -45,6 +48,18 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
         labels[SHARE_COLUMN] = "Share of total"
     if query.growth:
         labels[GROWTH_COLUMN] = f"Change vs previous {query.grain or 'period'}"
+    labels.update(derived_sql.labels(query, model))
+    return labels
+
+
+def _key_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
+    """Labels of the key columns shown next to names that repeat ("Customer ID")."""
+    labels = {}
+    for name in query.dimensions:
+        dim = model.dimensions[name]
+        if dim.key is not None and dim.key_alias:
+            suffix = "ID" if dim.key.column == "id" or dim.key.column.endswith("_id") else "key"
+            labels[dim.key_alias] = f"{dim.label} {suffix}"
     return labels
 
 
@@ -59,10 +74,12 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
     formats = {m: model.metrics[m].format for m in query.metrics}
     if query.grain:  # period starts shown as "Jan 2025", "Q1 2025"
         formats[query.grain] = query.grain
+    formats.update({alias: "id" for alias in _key_labels(query, model)})
     if query.share:
         formats[SHARE_COLUMN] = "percent"
     if query.growth:
         formats[GROWTH_COLUMN] = "percent"
+    formats.update(derived_sql.formats(query, model))
     return formats
 
 
@@ -107,7 +124,7 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     """E.g. "Revenue (completed orders) by customer region, 1 Jan 2024 - 31 Dec 2024"."""
     if query.entity:
         return _describe_listing(query, model)
-    if not query.metrics:  # the values of a dimension
+    if not query.metrics and not query.of_measure:  # the values of a dimension
         text = " and ".join(model.dimensions[d].label for d in query.dimensions) + " values"
         return text + "".join(", " + _describe_filter(f.dimension, f.values, f.negate, model)
                               for f in query.filters)
@@ -115,7 +132,7 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
     for name in query.metrics:
         metric = model.metrics[name]
         parts.append(f"{metric.label} ({metric.filter_label})" if metric.filter_label else metric.label)
-    text = " and ".join(parts)
+    text = derived_summary.measure_text(query, model) or " and ".join(parts)
     by = [model.dimensions[d].label.lower() for d in query.dimensions]
     if query.grain:
         by.insert(0, query.grain)
@@ -123,16 +140,18 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         text += " by " + " and ".join(by)
     if query.share:
         text += ", share of total"
-    if query.growth:
+    if query.growth and query.compare:
+        text += f", change {derived_summary.compare_text(query)}"
+    elif query.growth:
         text += f", change vs previous {query.grain}"
     for f in query.filters:
         text += ", " + _describe_filter(f.dimension, f.values, f.negate, model)
     for c in query.conditions:
         metric = model.metrics[c.target]
         text += ", " + describe_condition(c, metric.label.lower(), metric.format)
-    if query.compare:
+    if query.compare and not query.growth:
         text += ", " + " vs ".join(range_label(r) for r in query.compare)
-    else:
+    elif not query.compare:
         text += f", {query.time_range.describe()}" if query.time_range else ", all time"
     if query.limit and query.order and (query.dimensions or query.grain):
         if query.limit > 1:  # one row: the sentence itself says "led with" or "was lowest"
@@ -169,25 +188,39 @@ def _summarize_compare(query: SemanticQuery, model: SemanticModel, table: Result
 
 def _summarize_share(query: SemanticQuery, model: SemanticModel, table: ResultTable, head: str) -> str:
     metric = model.metrics[query.metrics[0]]
-    key = query.dimensions[0]
-    rows = list(zip(table.column(key), table.column(metric.name), table.column(SHARE_COLUMN)))
+    rows = list(zip(row_names(query, model, table), table.column(metric.name), table.column(SHARE_COLUMN)))
     # the total of every row, not only those shown (a top 10 still has shares of the whole)
     total = next((float(v) / s for _, v, s in rows if v and s), sum(float(v or 0) for _, v, _ in rows))
-    picked = [r for r in rows if str(r[0]).lower() in {h.lower() for h in query.highlight}] or rows[:1]
+    missing = model.missing_labels(model.dimensions[query.dimensions[0]].column.table)
+    members = [r for r in rows if r[0] not in missing]
+    picked = [r for r in rows if str(r[0]).lower() in {h.lower() for h in query.highlight}] or members[:1]
+    picked += [r for r in rows if r[0] in missing and r not in picked]  # what the members leave out
     parts = [f"{name} {format_value(share, 'percent')} ({format_value(value, metric.format, compact=True)})"
              for name, value, share in picked]
     return f"{head}: {', '.join(parts)} of {format_value(total, metric.format, compact=True)} in total."
 
 
 def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> str:
+    """The one-sentence summary, then how the question was read (corrections, assumptions)."""
+    text = _summarize(query, model, table)
+    if query.notes:
+        notes = "; ".join(query.notes)
+        text += f" ({notes[0].upper()}{notes[1:]}.)"
+    return text
+
+
+def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -> str:
     head = describe_query(query, model)
     if query.entity:
         return _summarize_listing(query, model, table, head)
-    if not query.metrics:
+    if not query.metrics and not query.of_measure:
         shown = ", ".join(str(r[0]) for r in table.rows[:8]) + (", ..." if table.row_count > 8 else "")
         return f"{head}: {table.row_count} ({shown})." if table.rows else f"{head}: none."
     if table.row_count == 0:
         return f"{head}: no data matched."
+    derived = derived_summary.summarize(query, model, table, head)
+    if derived is not None:
+        return derived
     if query.compare:
         return _summarize_compare(query, model, table, head)
     if query.share:
@@ -199,6 +232,8 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
         return format_value(value, metric.format, compact=True)
 
     if not query.dimensions and not query.grain:
+        if all(table.column(m)[0] is None for m in query.metrics):  # an aggregate of no rows
+            return f"{head}: no data matched."
         rest = ", ".join(f"{model.metrics[m].label.lower()} {format_value(table.column(m)[0], model.metrics[m].format, compact=True)}"
                          for m in query.metrics[1:])
         return f"{head}: {fmt(values[0])}" + (f"; {rest}." if rest else ".")
@@ -213,27 +248,33 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) ->
             latest = f"; {periods[-1]} was {'+' if change >= 0 else ''}{change:.1%} on {periods[-2]}"
         return (f"{head}: from {fmt(values[0])} in {periods[0]} to {fmt(values[-1])} in "
                 f"{periods[-1]}, peaking at {fmt(peak[1])} in {peak[0]}{latest}.")
-    key = query.dimensions[0]
+    names = row_names(query, model, table)
+    missing = model.missing_labels(model.dimensions[query.dimensions[0]].column.table)
     if query.grain:
         totals: dict[object, float] = {}
-        for name, value in zip(table.column(key), values):
+        for name, value in zip(names, values):
             totals[name] = totals.get(name, 0.0) + (value or 0)
-        leader_name = max(totals, key=lambda k: totals[k])
+        members = [k for k in totals if k not in missing] or list(totals)
+        leader_name = max(members, key=lambda k: totals[k])
         periods = table.column(query.grain)
         span = f"{period_label(min(periods), query.grain)} to {period_label(max(periods), query.grain)}"
         if metric.additive:
             return f"{head}: {leader_name} led with {fmt(totals[leader_name])} in total, {span}."
         return f"{head}: {len(totals)} series over {len(set(periods))} periods, {span}."
-    leader = table.rows[0]
-    name = leader[table.columns.index(key)]
-    value = leader[table.columns.index(metric.name)]
+    # the group of rows without a match ("(no store)") is not a member: it never leads
+    first = next((i for i, n in enumerate(names) if n not in missing), 0)
+    name, value = names[first], values[first]
     lowest = query.order == "asc"
-    share = ""
     total = sum(v for v in values if v is not None)
-    if metric.additive and total and not query.limit and not query.conditions and value is not None:
-        share = f" ({value / total:.0%})"
+    with_shares = metric.additive and total and not query.limit and not query.conditions
+
+    def share(part: object) -> str:
+        return f" ({part / total:.0%})" if with_shares and part is not None else ""  # type: ignore[operator]
+
     if metric.additive:
         verb = "was lowest with" if lowest else "led with"
     else:
         verb = "was lowest at" if lowest else "was highest at"
-    return f"{head}: {name} {verb} {fmt(value)}{share}."
+    unmatched = "".join(f"; {n} {fmt(v)}{share(v)}" for i, (n, v) in enumerate(zip(names, values))
+                        if n in missing and i != first)
+    return f"{head}: {name} {verb} {fmt(value)}{share(value)}{unmatched}."

@@ -52,12 +52,31 @@ class Table:
 
 @dataclass(frozen=True)
 class Join:
-    """Many-to-one: each row of ``left`` matches at most one row of ``right``."""
+    """Many-to-one: each row of ``left`` matches at most one row of ``right``.
+
+    ``nullable``: some rows of ``left`` have no ``right`` row (an online order has no store), so
+    the join is a LEFT JOIN and those rows form their own group, labelled ``missing_label``.
+    """
 
     left: str
     right: str
     left_column: str
     right_column: str
+    nullable: bool = False
+    missing_label: str = ""
+
+    @property
+    def missing(self) -> str:
+        """The label of the rows without a match: the model's, or "(no store)"."""
+        return self.missing_label or f"(no {_singular(self.right).replace('_', ' ')})"
+
+
+def _singular(name: str) -> str:
+    if len(name) > 3 and name.endswith("ies"):
+        return name[:-3] + "y"
+    if len(name) > 3 and name.endswith("s") and not name.endswith(("ss", "us", "is")):
+        return name[:-1]
+    return name
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,8 @@ class Metric:
     filter_label: str = ""
     format: str = "number"  # currency | integer | percent | decimal | number
     additive: bool = False
+    # a current amount (MRR, a balance), not a flow: never summed over time (drafts mark it for review)
+    state: bool = False
 
     @property
     def tables(self) -> set[str]:
@@ -106,8 +127,26 @@ class Dimension:
     column: ColumnRef
     synonyms: list[str] = field(default_factory=list)
     values: list[str] | str | None = None  # explicit list, "data" (read from the lake) or None
-    prefer_for_values: bool = False
+    # the sense meant when a word or a value it shares with other dimensions is not qualified
+    # ("region" is the customer's region); `prefer_for_values` is the older spelling
+    default: bool = False
+    # ... or only when one of these tables is measured: "status" is the invoice's for invoices
+    default_for: list[str] = field(default_factory=list)
     value_synonyms: dict[str, str] = field(default_factory=dict)  # "usa" -> "United States"
+    # the entity's key when ``column`` is its (not unique) name: rows are grouped by the key and
+    # shown with it, so two customers called "Globex BV" stay two rows
+    key: ColumnRef | None = None
+
+    def is_default(self, measured: set[str]) -> bool:
+        """Whether this is the sense meant, unqualified, when ``measured`` tables are measured."""
+        return self.default or bool(measured & set(self.default_for))
+
+    @property
+    def key_alias(self) -> str | None:
+        """Result column of the key next to the name column (``customer_id``)."""
+        if self.key is None:
+            return None
+        return self.key.column if self.key.column != self.name else f"{self.name}_key"
 
 
 @dataclass
@@ -175,6 +214,11 @@ class SemanticModel:
     def reachable(self, root: str, tables: set[str]) -> bool:
         return all(self.join_path(root, t) is not None for t in tables)
 
+    def missing_labels(self, table: str) -> set[str]:
+        """Labels of the rows that reach ``table`` through no row of a nullable join ("(no store)")."""
+        return {j.missing for j in self.joins
+                if j.nullable and (j.right == table or self.join_path(j.right, table) is not None)}
+
 
 def load_model(path: str | Path) -> SemanticModel:
     """Load and validate a semantic model YAML file."""
@@ -202,7 +246,8 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
     joins = []
     for spec in raw.get("joins") or []:
         left_col, right_col = spec["keys"] if isinstance(spec["keys"], list) else (spec["keys"], spec["keys"])
-        joins.append(Join(spec["from"], spec["to"], left_col, right_col))
+        joins.append(Join(spec["from"], spec["to"], left_col, right_col, bool(spec.get("nullable", False)),
+                          str(spec.get("missing_label") or "")))
     metrics: dict[str, Metric] = {}
     for name, spec in (raw.get("metrics") or {}).items():
         ctx = f"{where}: metric {name}"
@@ -214,7 +259,7 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             synonyms=[str(s) for s in spec.get("synonyms") or []], filter_sql=filt,
             filter_expression=parse_snippet(filt, ctx) if filt else None,
             filter_label=spec.get("filter_label", ""), format=spec.get("format", "number"),
-            additive=bool(spec.get("additive", False)),
+            additive=bool(spec.get("additive", False)), state=bool(spec.get("state", False)),
         )
         if not metric.roots:
             raise ModelError(f"{ctx}: needs at least one root table")
@@ -226,8 +271,9 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
             name=name, label=spec.get("label", name.replace("_", " ").capitalize()),
             column=ColumnRef.parse(spec["column"], ctx),
             synonyms=[str(s) for s in spec.get("synonyms") or []], values=spec.get("values"),
-            prefer_for_values=bool(spec.get("prefer_for_values", False)),
+            default=_default(spec) is True, default_for=d if isinstance(d := _default(spec), list) else [],
             value_synonyms={str(k): str(v) for k, v in (spec.get("value_synonyms") or {}).items()},
+            key=ColumnRef.parse(spec["key"], ctx) if spec.get("key") else None,
         )
     entities = {name: _entity(name, spec, f"{where}: entity {name}")
                 for name, spec in (raw.get("entities") or {}).items()}
@@ -235,6 +281,12 @@ def model_from_dict(raw: dict[str, Any], where: str = "model") -> SemanticModel:
                           metrics, dimensions, entities)
     _validate(model, where)
     return model
+
+
+def _default(spec: dict[str, Any]) -> bool | list[str]:
+    """``default: true`` (always the default sense), or a list of the tables it is the default for."""
+    value = spec.get("default", spec.get("prefer_for_values", False))
+    return [str(t) for t in value] if isinstance(value, list) else bool(value)
 
 
 def _entity(name: str, spec: dict[str, Any], ctx: str) -> Entity:
@@ -272,6 +324,12 @@ def _validate(model: SemanticModel, where: str) -> None:
     for dim in model.dimensions.values():
         if dim.column.table not in known:
             raise ModelError(f"{where}: dimension {dim.name} uses unknown table {dim.column.table}")
+        if set(dim.default_for) - known:
+            raise ModelError(f"{where}: dimension {dim.name} is the default for unknown tables "
+                             f"{sorted(set(dim.default_for) - known)}")
+        if dim.key is not None and dim.key.table != dim.column.table:
+            raise ModelError(f"{where}: dimension {dim.name}: key {dim.key} must be a column of "
+                             f"{dim.column.table}, the table of its name column")
     for entity in model.entities.values():
         tables = {c.table for c in entity.show} | {entity.table, entity.key.table}
         for measure in entity.measures.values():

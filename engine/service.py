@@ -5,22 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from sqlglot import exp
 
 from engine.compiler import Compiler, to_athena_sql
 from engine.chart_hints import chart_hints
 from engine.domain import Answer, ChartHints, Principal, ResultTable
 from engine.errors import BotError, ExecutionFailed, GuardRejected, NeedsClarification
-from engine.guard import SqlGuard
+from engine.guard import GuardedQuery, SqlGuard
 from engine.planner import (MAX_REPAIRS, Planner, PlannerRejected, PlanRequest, model_context,
                             semantic_query_from_reply)
 from engine.ports import AsyncExecutor, Catalog, ConversationStore, Executor, schema_of
 from engine.presenter import column_formats, column_labels, describe_query, summarize
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import SemanticQuery
+from engine.data_range import range_note, with_range_note
 from engine.language.understanding import Understanding
-from engine.values import dimension_values
+from engine.values import RANGES_KEY, TimeRanges, lake_facts, split_values_file
 
 
 MAX_QUESTION_CHARS = 1000  # a question is a sentence; longer text costs seconds of spelling work per line
@@ -35,25 +38,40 @@ class ChartMaker(Protocol):
 
 @dataclass
 class Plan:
-    """A question understood and compiled: the semantic query and the Athena SQL to run.
+    """A question understood and compiled: the semantic query and the statement to run.
 
-    ``query`` is None when an LLM planner wrote the SQL itself (a question outside the model).
+    ``statement`` is the compiler's tree (rules) or an LLM planner's SQL text, whose ``query``
+    is None (a question outside the model). ``guarded`` is set when the statement already
+    passed the guard while planning (planner replies are checked before they are accepted).
     """
 
     query: SemanticQuery | None
-    sql: str
+    statement: exp.Query | str
     source: str = "rules"  # "rules" | "planner"
+    guarded: GuardedQuery | None = None
+
+    @property
+    def sql(self) -> str:
+        """The Athena SQL (printed from the tree only before the guard takes it over)."""
+        if self.guarded is not None:
+            return self.guarded.athena_sql
+        return self.statement if isinstance(self.statement, str) else to_athena_sql(self.statement)
 
 
 @dataclass
 class Prepared:
-    """A question ready to run: guarded Athena SQL plus what is needed to present the result."""
+    """A question ready to run: guarded Athena SQL plus what is needed to present the result.
+
+    ``guarded`` is the checked tree, kept in memory only: a Prepared read back from storage
+    (``from_dict``) carries text, and is guarded again before it runs.
+    """
 
     question: str
     query: SemanticQuery | None
     sql: str
     conversation_id: str | None = None
     source: str = "rules"
+    guarded: GuardedQuery | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "query": self.query.to_dict() if self.query else None,
@@ -80,7 +98,8 @@ class QueryEngine:
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
-                 values: dict[str, list[str]] | None = None, planner: Planner | None = None) -> None:
+                 values: dict[str, list[str]] | None = None, planner: Planner | None = None,
+                 time_ranges: TimeRanges | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -90,7 +109,10 @@ class QueryEngine:
         self.max_rows = max_rows  # the LIMIT cap the guard enforces on every query
         self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
+        if values is not None and RANGES_KEY in values:  # a values file's contents, ranges included
+            values, time_ranges = split_values_file(values)
         self._values = values
+        self._time_ranges = time_ranges if time_ranges is not None else ({} if values is not None else None)
         self.planner = planner
         self._understanding: Understanding | None = None
         self._catalog_tables: object = None
@@ -129,8 +151,16 @@ class QueryEngine:
     def values(self) -> dict[str, list[str]]:
         """Dimension values, read from the data once (or given)."""
         if self._values is None:
-            self._values = dimension_values(self.model, self.executor, self.system_principal)  # type: ignore[arg-type]
+            self._values, self._time_ranges = lake_facts(self.model, self.executor,  # type: ignore[arg-type]
+                                                         self.system_principal)
         return self._values
+
+    @property
+    def time_ranges(self) -> TimeRanges:
+        """First and last day of each time column, read with the values (or given with them)."""
+        if self._time_ranges is None:
+            self.values  # noqa: B018 - one query reads both
+        return self._time_ranges or {}
 
     @property
     def understanding(self) -> Understanding:
@@ -151,7 +181,7 @@ class QueryEngine:
             if self.planner is None or not err.uncertain:
                 raise
             return self._plan_with_planner(question, as_of, previous, principal, err)
-        return Plan(query, self.compiler.compile(query).sql)
+        return Plan(query, self.compiler.compile(query).expression)
 
     def _plan_with_planner(self, question: str, as_of: dt.date, previous: SemanticQuery | None,
                            principal: Principal | None, rules_said: NeedsClarification,
@@ -172,11 +202,10 @@ class QueryEngine:
             try:
                 if reply.kind == "query":
                     query = semantic_query_from_reply(reply.query or {}, self.model, self.values)
-                    sql = self.compiler.compile(query).sql
+                    guarded = self.guard.check_expression(self.compiler.compile(query).expression, principal)
                 else:
-                    query, sql = None, reply.sql or ""
-                self.guard.check(sql, principal)
-                return Plan(query, sql, source="planner")
+                    query, guarded = None, self.guard.check(reply.sql or "", principal)
+                return Plan(query, guarded.athena_sql, source="planner", guarded=guarded)
             except PlannerRejected as err:
                 request.feedback.append(f"Your reply was not usable: {err}")
             except GuardRejected as err:
@@ -216,24 +245,34 @@ class QueryEngine:
                 pending = {"rewrites": err.rewrites} if err.rewrites else None
                 self.conversations.save(conversation_id, {**state, "pending": pending})
             raise
-        guarded = self.guard.check(plan.sql, principal)
-        return Prepared(question, plan.query, to_athena_sql(guarded), conversation_id, plan.source)
+        guarded = self._guarded(plan, principal)
+        return Prepared(question, plan.query, guarded.athena_sql, conversation_id, plan.source, guarded)
+
+    def _guarded(self, plan: Plan, principal: Principal) -> GuardedQuery:
+        if plan.guarded is not None:
+            return plan.guarded
+        if isinstance(plan.statement, str):
+            return self.guard.check(plan.statement, principal)
+        return self.guard.check_expression(plan.statement, principal)
 
     def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
                 footer: str | None = None, download_url: str | None = None) -> Answer:
         """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
         query = prepared.query
         if prepared.conversation_id and self.conversations is not None and query is not None:
-            self.conversations.save(prepared.conversation_id, {"query": query.to_dict()})
+            # an alternative to an assumption ("Store region instead") continues the question
+            pending = {"rewrites": dict(query.alternatives)} if query.alternatives else None
+            self.conversations.save(prepared.conversation_id, {"query": query.to_dict(), "pending": pending})
         labels = column_labels(query, self.model) if query else {}
         formats = column_formats(query, self.model) if query else {}
-        message = summarize(query, self.model, table) if query else (
+        message = with_range_note(summarize(query, self.model, table),
+                                  range_note(query, self.model, self.time_ranges)) if query else (
             f"{table.row_count:,} row{'s' if table.row_count != 1 else ''} from a query written by the "
             "AI planner, outside the data team's definitions: check the SQL before relying on it.")
         answer = Answer(status="answered", question=prepared.question,
                         message=message, sql=prepared.sql,
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
-                        download_url=download_url)
+                        download_url=download_url, options=list(query.alternatives) if query else [])
         if charts:
             self.add_chart(prepared, answer)
         return answer
@@ -274,7 +313,9 @@ class QueryEngine:
         repairs = 0
         while True:
             try:
-                return prepared, self.executor.execute(prepared.sql, principal, self.answer_rows)  # type: ignore[union-attr]
+                # text read back from storage is guarded again: only a tree checked here runs
+                guarded = prepared.guarded or self.guard.check(prepared.sql, principal)
+                return prepared, self.executor.execute(guarded, principal, self.answer_rows)  # type: ignore[union-attr]
             except ExecutionFailed as err:
                 if prepared.source != "planner" or repairs >= MAX_REPAIRS:
                     raise
@@ -287,9 +328,9 @@ class QueryEngine:
         plan = self._plan_with_planner(
             prepared.question, as_of or dt.date.today(), None, principal, NeedsClarification(str(error)),
             feedback=[f"Your previous SQL failed when it ran: {error}\nSQL: {prepared.sql}"])
-        guarded = self.guard.check(plan.sql, principal)
-        return Prepared(prepared.question, plan.query, to_athena_sql(guarded), prepared.conversation_id,
-                        plan.source)
+        guarded = self._guarded(plan, principal)
+        return Prepared(prepared.question, plan.query, guarded.athena_sql, prepared.conversation_id,
+                        plan.source, guarded)
 
     def _state(self, conversation_id: str | None) -> dict[str, Any]:
         if not conversation_id or self.conversations is None:

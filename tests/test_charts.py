@@ -280,3 +280,15 @@ def test_png_is_2x_and_has_no_empty_margin_at_the_bottom(table: ResultTable) -> 
     figure = render_figure(spec, table)
     sizes = [t.get_fontsize() for ax in figure.axes for t in ax.get_xticklabels() + ax.get_yticklabels()]
     assert min(sizes) >= 12  # readable when Slack shows it as a thumbnail
+
+
+def test_repeating_names_are_told_apart_by_their_key() -> None:
+    table = ResultTable(["customer", "customer_id", "revenue"], ["varchar", "bigint", "double"],
+                        [("Globex BV", 1, 9.0), ("Globex BV", 7, 8.0), ("Stark Ltd", 3, 5.0)])
+    spec = choose_chart(table, formats={"customer_id": "id"})
+    assert (spec.x, spec.y, spec.x_key) == ("customer", "revenue", "customer_id")
+    assert choose_chart(table).y == "customer_id"  # without the format the key looks like a measure
+    figure = render_figure(spec, table)
+    shown = {" ".join(t.get_text().split())
+             for ax in figure.axes for t in ax.get_xticklabels() + ax.get_yticklabels() + ax.texts}
+    assert {"Globex BV (1)", "Globex BV (7)", "Stark Ltd"} <= shown

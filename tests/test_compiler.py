@@ -74,3 +74,33 @@ def test_compiled_sql_passes_the_guard(app: LocalApp) -> None:
     for metric in app.model.metrics:
         sql = compile_sql(app, SemanticQuery([metric], grain="month"))
         app.engine.guard.check(sql, LOCAL_ANALYST)
+
+
+def _listing_both_ways(app: LocalApp, query: SemanticQuery) -> tuple[str, list, list]:
+    from engine.compiler import Compiler
+    from engine.domain import LOCAL_ANALYST
+
+    fast = app.engine.compiler.compile(query).sql
+    plain = Compiler(app.model, app.engine.compiler.column_types, pick_listing_keys_first=False).compile(query).sql
+    run = app.engine.executor.execute
+    return fast, run(fast, LOCAL_ANALYST, 100).rows, run(plain, LOCAL_ANALYST, 100).rows
+
+
+def test_listings_sorted_by_time_pick_their_rows_before_joining_lines(app: LocalApp) -> None:
+    from engine.semantic_query import Condition
+
+    may = DateRange(dt.date(2025, 5, 1), dt.date(2025, 5, 31), "")
+    for query in [SemanticQuery([], entity="order", sort="time", limit=5),
+                  SemanticQuery([], entity="order", sort="time", order="asc", limit=3, time_range=may,
+                                filters=[ValueFilter("segment", ["Consumer"])])]:
+        sql, rows, plain = _listing_both_ways(app, query)
+        assert "orders.order_id IN (" in sql and sql.count("LIMIT") == 2
+        assert rows == plain and len(rows) == query.limit
+    # the pick needs the lines: a sort or a condition on the order's value, a product filter
+    for query in [SemanticQuery([], entity="order", sort="order_value", limit=5),
+                  SemanticQuery([], entity="order", sort="time", limit=5,
+                                conditions=[Condition("order_value", ">", 1000)]),
+                  SemanticQuery([], entity="order", sort="time", limit=5,
+                                filters=[ValueFilter("category", ["Books"])])]:
+        sql, rows, plain = _listing_both_ways(app, query)
+        assert " IN (" not in sql and rows == plain

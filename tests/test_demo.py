@@ -16,8 +16,10 @@ def test_demo_runs_every_question_through_the_queue(lake: Path, tmp_path: Path) 
     text = out.getvalue()
     assert text.count("] Q: ") == len(DEMO_QUESTIONS)
     assert "Refused: " in text and "? I don't know" in text
-    # not answered: the region clarification, the weather and the refusal; the rest are
-    assert "Do you mean Customer region or Store region?" in text
-    assert f"{len(DEMO_QUESTIONS)} questions, {len(DEMO_QUESTIONS) - 3} answered" in text
+    # "region" is the customer's, with the store's one click away
+    assert "by customer region" in text and "Options: Store region instead" in text
+    assert "Revenue (completed orders) by store region" in text
+    # not answered: the weather and the refusal; the rest are
+    assert f"{len(DEMO_QUESTIONS)} questions, {len(DEMO_QUESTIONS) - 2} answered" in text
     charts = list((tmp_path / "charts").glob("*.png"))
     assert len(charts) >= 6

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.bootstrap import LocalApp
-from engine.compiler import to_athena_sql
 from engine.domain import LOCAL_ANALYST, Principal
 from engine.errors import GuardRejected, Refused
 from engine.guard import SqlGuard
@@ -53,9 +52,9 @@ def test_accepts_reads(guard: SqlGuard, sql: str) -> None:
 
 
 def test_limit_is_added_and_capped(guard: SqlGuard) -> None:
-    assert "LIMIT 500" in to_athena_sql(guard.check("SELECT * FROM sales.orders", LOCAL_ANALYST))
-    assert "LIMIT 500" in to_athena_sql(guard.check("SELECT * FROM sales.orders LIMIT 100000", LOCAL_ANALYST))
-    assert "LIMIT 20" in to_athena_sql(guard.check("SELECT * FROM sales.orders LIMIT 20", LOCAL_ANALYST))
+    assert "LIMIT 500" in guard.check("SELECT * FROM sales.orders", LOCAL_ANALYST).athena_sql
+    assert "LIMIT 500" in guard.check("SELECT * FROM sales.orders LIMIT 100000", LOCAL_ANALYST).athena_sql
+    assert "LIMIT 20" in guard.check("SELECT * FROM sales.orders LIMIT 20", LOCAL_ANALYST).athena_sql
 
 
 def test_principal_table_permissions(guard: SqlGuard) -> None:
@@ -72,8 +71,13 @@ def test_user_values_cannot_inject_sql(app: LocalApp) -> None:
     answer = app.engine.ask("revenue for electronics' OR '1'='1", LOCAL_ANALYST)
     assert answer.status == "clarify" and answer.sql is None and '"1"' in answer.message
     answer = app.engine.ask("revenue for electronics' OR 'x'='x", LOCAL_ANALYST)
-    assert "products.category = 'Electronics'" in answer.sql
-    assert " OR " not in answer.sql and "'x'" not in answer.sql
+    # every word is accounted for now: the unknown "x" is named back (no SQL at all); an answer
+    # may only ever carry the known value as a literal
+    if answer.status == "clarify":
+        assert answer.sql is None and '"x"' in answer.message
+    else:
+        assert "products.category = 'Electronics'" in answer.sql
+        assert " OR " not in answer.sql and "'x'" not in answer.sql
     answer = app.engine.ask("revenue for x'); DROP TABLE sales.orders; --", LOCAL_ANALYST)
     assert answer.status == "refused" and answer.sql is None
 

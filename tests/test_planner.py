@@ -86,7 +86,7 @@ def test_rules_answer_without_the_planner(recorded: Recorded) -> None:
 
 def test_refusals_and_ambiguity_never_reach_the_planner(recorded: Recorded) -> None:
     assert recorded.ask("delete all cancelled orders").status == "refused"
-    assert recorded.ask("revenue by region").status == "clarify"  # ambiguous, not unreadable
+    assert recorded.ask("revenue and tickets").status == "clarify"  # read, not unreadable
     assert recorded.requests == [] and recorded.executed == []
 
 

@@ -92,8 +92,16 @@ def test_requests_to_change_data_are_refused(app: LocalApp, question: str) -> No
 def test_misspellings_are_corrected_against_the_vocabulary(app: LocalApp) -> None:
     q = understand(app, "reveune by categroy in 2024")
     assert q.metrics == ["revenue"] and q.dimensions == ["category"]
-    q = understand(app, "hw many custmers in germnay")
+    q = understand(app, "hw many custmers in germany")
     assert q.metrics == ["customers"] and q.filters == [ValueFilter("country", ["Germany"])]
+    assert q.notes == ['read "custmers" as customer']
+
+
+def test_a_misspelt_value_is_asked_about_never_filtered(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification) as err:
+        understand(app, "hw many custmers in germnay")
+    assert str(err.value).startswith("Did you mean Germany") and err.value.options == ["Germany"]
+    assert err.value.rewrites["Germany"].endswith("in germany")
 
 
 def test_unknown_words_are_named_with_suggestions(app: LocalApp) -> None:

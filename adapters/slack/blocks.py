@@ -82,7 +82,8 @@ def placeholder_blocks(question: str, status: str = PLACEHOLDER_TEXT) -> list[Bl
 def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = None, *,
                   chart_file: str | None = None, feedback_buttons: bool = False,
                   extra_actions: list[ButtonElement] | None = None) -> list[Block]:
-    """Blocks for any Answer: headline, summary, table, chart, actions; clarifications offer their options.
+    """Blocks for any Answer: headline, summary, table, chart, actions; clarifications offer their options,
+    and an answer the alternatives to what it assumed.
 
     ``answer_key`` identifies this answer in the buttons (to show its SQL, store feedback).
     ``chart_file`` is the id of the chart uploaded to Slack, shown in an image block.
@@ -113,6 +114,10 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
         context.append("The table is cut at the row limit.")
     if context:
         blocks.append(ContextBlock(block_id="notes", elements=[_mrkdwn(" · ".join(context))]))
+    if answer.options:  # one-click alternatives to an assumption ("Store region instead")
+        blocks.append(ActionsBlock(block_id="alternatives", elements=[
+            ButtonElement(text=clip(option, 75), action_id=f"{CLARIFY}_{i}", value=clip(option, 2000))
+            for i, option in enumerate(answer.options[:5])]))
     buttons = [ButtonElement(text="Show SQL", action_id=SHOW_SQL, value=answer_key)]
     if answer.download_url:
         buttons.append(ButtonElement(text="Download CSV", action_id=f"{OPEN_URL}_csv", url=answer.download_url))

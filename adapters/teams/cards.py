@@ -122,7 +122,10 @@ def answer_card(answer: Answer, answer_key: str, chart_url: str | None = None,
                 body.append({"type": "Image", "url": chart_url, "altText": answer.message[:200], "size": "Stretch"})
             if answer.footer:
                 body.append(_text(answer.footer, isSubtle=True, size="Small"))
-            actions = [{"type": "Action.Submit", "title": "Show SQL", "data": {"action": SHOW_SQL, "key": answer_key}}]
+            # one-click alternatives to an assumption ("Store region instead") come first
+            actions = [{"type": "Action.Submit", "title": option[:80], "data": {"action": CLARIFY, "option": option}}
+                       for option in answer.options[:3]]
+            actions.append({"type": "Action.Submit", "title": "Show SQL", "data": {"action": SHOW_SQL, "key": answer_key}})
             if answer.download_url:
                 actions.append({"type": "Action.OpenUrl", "title": "Download CSV", "url": answer.download_url})
             if quicksight_url:

@@ -105,6 +105,8 @@ def render_answer(answer: Answer, key: str, *, rows_cut: int = 0, quicksight_url
         with st.expander("SQL (Athena)", icon=":material/code:"):
             st.code(answer.sql, language="sql", wrap_lines=True)
     if answer.status == "answered":
+        if answer.options:  # an assumption's alternative, one click away ("Store region instead")
+            _options(answer, key, latest, on_option)
         _actions(answer, key, quicksight_url, on_feedback)
     if answer.footer:
         st.caption(md_escape(answer.footer))

@@ -1,7 +1,9 @@
-"""Casual forms and misspellings: "hw many", "whats", "reveune", "categroy".
+"""Misspellings and abbreviations: "reveune", "categroy", "prods", "qty".
 
-Casual forms are expanded from a fixed list; a misspelt word is replaced by the one known word
-within a small edit distance (transpositions count as one edit), never by a guess between two.
+A misspelt word is replaced by the one known word within a small edit distance (transpositions
+count as one edit), never by a guess between two; an abbreviation of a model word by that word.
+Each replacement is recorded, so the summary can say it and a replacement that would become a
+filter value can be asked about instead ("Did you mean Online?").
 """
 
 from __future__ import annotations
@@ -9,27 +11,11 @@ from __future__ import annotations
 import difflib
 import re
 
+from engine.language.abbreviations import Abbreviations
+from engine.language.reading import Correction
 from engine.language.vocabulary import normalize_token
 
-CASUAL = {
-    "hw": "how", "hwo": "how", "wat": "what", "wht": "what", "whats": "what is", "what's": "what is",
-    "u": "you", "ur": "your", "r": "are", "gimme": "give me", "lemme": "let me", "wanna": "want to",
-    "pls": "please", "plz": "please", "thx": "thanks", "thru": "through", "tho": "though",
-    "yday": "yesterday", "yest": "yesterday", "tmrw": "tomorrow", "avg": "average", "tot": "total",
-    "amt": "amount", "qty": "quantity", "no.": "number", "nr": "number", "num": "number",
-    "#": "number", "cnt": "count", "rev": "revenue", "cust": "customer", "custs": "customers",
-    "prod": "product", "prods": "products", "cat": "category", "cats": "categories",
-    "dept": "department", "depts": "departments", "mgr": "manager", "emp": "employee",
-    "emps": "employees", "yrly": "yearly", "mthly": "monthly", "wkly": "weekly", "qtrly": "quarterly",
-    "yoy": "year over year", "mom": "month over month", "wow": "week over week",
-    "ppl": "people", "btw": "", "pct": "percent",
-}
-_WORD = re.compile(r"[a-z][a-z'.]*[a-z]|[a-z]|#")
-
-
-def expand_casual(text: str) -> str:
-    """Lower-case text with casual forms written out ("hw many" -> "how many")."""
-    return _WORD.sub(lambda m: CASUAL.get(m.group(0), m.group(0)), text)
+_WORD = re.compile(r"[a-z]+")
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -54,8 +40,10 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 class SpellingCorrector:
     """Corrects words not in ``known`` to the closest of ``targets``, when one is clearly closest."""
 
-    def __init__(self, known: set[str], targets: set[str], stems: set[str] | None = None) -> None:
+    def __init__(self, known: set[str], targets: set[str], stems: set[str] | None = None,
+                 abbreviations: Abbreviations | None = None) -> None:
         self.known = known
+        self.abbreviations = abbreviations
         self.stems = stems if stems is not None else known  # words whose past form may be dropped
         self.targets = sorted(t for t in targets if len(t) >= 3 and t.isalpha())
         self._cache: dict[str, str | None] = {}
@@ -81,7 +69,7 @@ class SpellingCorrector:
         self._cache[word] = found
         return found
 
-    def _inflected(self, word: str) -> bool:
+    def inflected(self, word: str) -> bool:
         """"hired", "signed": a past form of a known word, the event the question filters on.
         Not "-ing" forms: "returning customers" names something the model does not know."""
         for suffix in ("ed", "d"):
@@ -92,12 +80,37 @@ class SpellingCorrector:
 
     def fix(self, text: str) -> str:
         """``text`` with each unknown word of 4+ letters replaced by its correction, if any."""
-        def repl(m: re.Match[str]) -> str:
-            word = m.group(0)
-            if len(word) < 4 or word in self.known or normalize_token(word) in self.known:
-                return word
-            if self._inflected(word):
-                return " " * len(word)  # "employees hired in 2023": the verb of a known noun
-            return self.correct(normalize_token(word)) or self.correct(word) or word
+        return self.fix_with_corrections(text)[0]
 
-        return re.sub(r"[a-z]+", repl, text)
+    def fix_with_corrections(self, text: str) -> tuple[str, list[Correction]]:
+        """The text with abbreviations and misspellings replaced, and what was replaced
+        (spans in the returned text)."""
+        out: list[str] = []
+        corrections: list[Correction] = []
+        pos = 0
+        length = 0
+        for m in _WORD.finditer(text):
+            word = m.group(0)
+            replacement, kind = self._replacement(word)
+            out.append(text[pos:m.start()])
+            length += m.start() - pos
+            out.append(replacement)
+            if replacement != word and replacement.strip():
+                corrections.append(Correction(word, replacement, length, length + len(replacement), kind))
+            length += len(replacement)
+            pos = m.end()
+        out.append(text[pos:])
+        return "".join(out), corrections
+
+    def _replacement(self, word: str) -> tuple[str, str]:
+        if word in self.known or normalize_token(word) in self.known:
+            return word, ""
+        if self.abbreviations is not None:
+            expanded = self.abbreviations.expand(word)
+            if expanded:
+                return expanded, "abbreviation"
+        if len(word) < 4:
+            return word, ""
+        if self.inflected(word):
+            return word, ""  # "employees hired in 2023": the verb of a known noun, read as filler
+        return (self.correct(normalize_token(word)) or self.correct(word) or word), "spelling"

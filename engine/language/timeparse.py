@@ -58,6 +58,9 @@ class TimeParse:
     grain: str | None
     text: str  # the question with the time words blanked out
     compare: list[DateRange] = field(default_factory=list)  # "2024 vs 2025": the periods, in order
+    # "vs the year before" said without a period of its own: the unit to shift the thread's
+    # period by ("custom": the same number of days before); None when not said
+    shift_unit: str | None = None
 
 
 _COMPARE_RE = re.compile(r"\b(?:vs|versus|compared|compare|against|relative\s+to|and|or|over)\b")
@@ -128,9 +131,46 @@ def _latest_quarter(as_of: dt.date, quarter: int) -> int:
     return as_of.year if 3 * (quarter - 1) + 1 <= as_of.month else as_of.year - 1
 
 
+def _thanksgiving(year: int) -> dt.date:
+    first = dt.date(year, 11, 1)
+    return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
+
+
+# named days: (pattern, the day in a given year)
+NAMED_DAYS: list[tuple[str, object]] = [
+    (r"black\s+friday", lambda y: _thanksgiving(y) + dt.timedelta(days=1)),
+    (r"cyber\s+monday", lambda y: _thanksgiving(y) + dt.timedelta(days=4)),
+    (r"thanksgiving(?:\s+day)?", _thanksgiving),
+    (r"christmas\s+eve|xmas\s+eve", lambda y: dt.date(y, 12, 24)),
+    (r"(?:christmas|xmas)(?:\s+day)?", lambda y: dt.date(y, 12, 25)),
+    (r"boxing\s+day", lambda y: dt.date(y, 12, 26)),
+    (r"new\s+year'?s?\s+eve", lambda y: dt.date(y, 12, 31)),
+    (r"new\s+year'?s?(?:\s+day)?", lambda y: dt.date(y, 1, 1)),
+    (r"valentine'?s?(?:\s+day)?", lambda y: dt.date(y, 2, 14)),
+    (r"halloween", lambda y: dt.date(y, 10, 31)),
+]
+_NAMED_DAY_RE = "|".join(f"(?:{p})" for p, _ in NAMED_DAYS)
+
+
+def _named_day(text: str, as_of: dt.date) -> DateRange | None:
+    """"Black Friday 2024", "christmas": the day, in the year named or its latest occurrence."""
+    for pattern, day_of in NAMED_DAYS:
+        m = re.fullmatch(rf"(?:the\s+)?({pattern})(?:,?\s+(\d{{4}}))?", text)
+        if m:
+            year = int(m[2]) if m[2] else as_of.year
+            day = day_of(year)  # type: ignore[operator]
+            if not m[2] and day > as_of:
+                day = day_of(year - 1)  # type: ignore[operator]
+            return DateRange(day, day, text)
+    return None
+
+
 def _point(text: str, as_of: dt.date) -> DateRange | None:
     """A single named period: a date, a month (with or without year), a quarter or a year."""
     text = text.strip()
+    named = _named_day(text, as_of)
+    if named is not None:
+        return named
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if m:
         day = dt.date(int(m[1]), int(m[2]), int(m[3]))
@@ -180,7 +220,7 @@ def _point(text: str, as_of: dt.date) -> DateRange | None:
     return None
 
 
-_POINT_RE = (rf"\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})\.?,?"
+_POINT_RE = (rf"(?:the\s+)?(?:{_NAMED_DAY_RE})(?:,?\s+\d{{4}})?|\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})\.?,?"
              rf"(?:\s+\d{{4}})?|(?:week|wk)\s*\d{{1,2}}(?:,?\s+\d{{4}})?|(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?"
              rf"(?:\s+\d{{4}})?|q[1-4](?:\s*\d{{4}})?|\d{{4}}\s*q[1-4]|(?:fy\s*)?\d{{4}}|today|yesterday")
 
@@ -246,13 +286,42 @@ def _parse_time(text: str, as_of: dt.date) -> TimeParse:
                 if second.end < found.start or second.start > found.end:
                     compare = sorted([found, second], key=lambda r: r.start)
                     text = rest
+                    while _COMPARE_RE.search(text):  # "2023 vs 2024 vs 2025"
+                        more, rest, _, _ = _find_range(text, as_of)
+                        if more is None or any(not (more.end < r.start or more.start > r.end) for r in compare):
+                            break
+                        compare = sorted([*compare, more], key=lambda r: r.start)
+                        text = rest
+    shift_unit = None
+    if same and found is None:
+        named = same[2] or same[3] or same[4]
+        shift_unit = UNIT_ALIASES[named] if named else "custom"
     if compare:
         found = DateRange(compare[0].start, max(r.end for r in compare), "compared periods")
-    return _with_grain(found, text, compare)
+    parsed = _with_grain(found, text, compare)
+    parsed.shift_unit = shift_unit
+    return parsed
+
+
+def shifted(period: DateRange, unit: str) -> DateRange:
+    """The same stretch of days one ``unit`` earlier (``"custom"``: as many days right before)."""
+    return _shifted(period, unit)
 
 
 _COMPARE_BEFORE = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)\s+"
                              r"(?:the\s+)?$")
+
+
+def previous_period(period: DateRange) -> DateRange:
+    """The period before ``period``: the previous calendar year, quarter or month when it is
+    one, else the same number of days right before it."""
+    for unit in ("year", "quarter", "month"):
+        if period.start == period_start(period.start, unit) and \
+                period.end in (period_end(period.start, unit), ) :
+            return _shifted(period, unit)
+    if period.start == period_start(period.start, "year") and period.end.year == period.start.year:
+        return _shifted(period, "year")  # year to date: the same days a year earlier
+    return _shifted(period, "custom")
 
 
 def _shifted(period: DateRange, unit: str) -> DateRange:
@@ -330,11 +399,10 @@ def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) ->
             grain = name
             text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
             break
-    if grain is None:
-        m = re.search(_TREND_RE, text)
-        if m:
-            grain = _default_grain(found)
-            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+    m = re.search(_TREND_RE, text)
+    if m:  # "trend": over time, at the grain asked for or one that fits the range
+        grain = grain or _default_grain(found)
+        text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
     return TimeParse(found, grain, text, compare)
 
 

@@ -43,6 +43,7 @@ class Sense:
     kind: str  # "metric" | "dimension" | "value" | "entity" | "measure"
     name: str  # metric, dimension, entity or measure name
     value: str | None = None  # a dimension's value; for a measure, the entity it belongs to
+    derived: bool = False  # not written in the model: an initialism of a value ("US")
 
 
 @dataclass
@@ -64,6 +65,25 @@ class Vocabulary:
 
     def words(self) -> set[str]:
         return {w for key in self.senses for w in key}
+
+    def add_initialisms(self) -> None:
+        """"US", "UK", "NY": the initials of a value of two or more words, when no other
+        phrase is spelt that way and no other value has the same initials."""
+        found: dict[tuple[str, ...], list[Sense]] = {}
+        for key, senses in self.senses.items():
+            words = [w for w in key if w not in ("&", "and", "of", "de")]
+            if len(words) < 2 or not all(w[0].isalpha() for w in words):
+                continue
+            initials = ("".join(w[0] for w in words),)
+            for sense in senses:
+                if sense.kind == "value":
+                    bucket = found.setdefault(initials, [])
+                    derived = Sense("value", sense.name, sense.value, derived=True)
+                    if derived not in bucket:
+                        bucket.append(derived)
+        for initials, senses in found.items():
+            if initials not in self.senses and len({s.value for s in senses}) == 1:
+                self.senses[initials] = senses
 
 
 def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Vocabulary:
@@ -88,4 +108,5 @@ def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Voca
         for alias, canonical in (dim.value_synonyms.items() if dim else ()):
             if canonical in dim_values:
                 vocab.add(alias, Sense("value", dim_name, canonical))
+    vocab.add_initialisms()
     return vocab

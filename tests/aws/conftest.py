@@ -20,7 +20,7 @@ from bot.aws_settings import AwsSettings
 from bot.bootstrap import AwsApp, LocalApp, build_aws
 from bot.settings import Settings
 from engine.domain import LOCAL_ANALYST, Answer, ReplyTarget
-from engine.values import dimension_values
+from engine.values import lake_facts, values_file_body
 from tests.aws.fake_athena import FakeAthena, eventbridge_event
 from tests.aws.loopback import (aws_env as loopback_env, bot_env, create_identity_store, create_queue_pair,
                                 make_tables, register_glue, start_moto)
@@ -83,9 +83,10 @@ def identity_store(aws_env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="session")
 def values_file(aws_env: dict[str, str], app: LocalApp, fake_athena: FakeAthena) -> str:
-    """Dimension values as the `values` cache the AWS engine reads from S3."""
-    values = dimension_values(app.model, app.engine.executor, LOCAL_ANALYST)
-    boto3.client("s3").put_object(Bucket="athena-results", Key="bot/values.json", Body=json.dumps(values))
+    """Dimension values and time ranges as the `values` cache the AWS engine reads from S3."""
+    values, ranges = lake_facts(app.model, app.engine.executor, LOCAL_ANALYST)
+    boto3.client("s3").put_object(Bucket="athena-results", Key="bot/values.json",
+                                  Body=json.dumps(values_file_body(values, ranges)))
     return "s3://athena-results/bot/values.json"
 
 

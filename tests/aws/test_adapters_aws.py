@@ -207,6 +207,9 @@ def test_refresh_values_writes_the_values_file(stack: Stack, settings, monkeypat
     values = json.loads(body)
     assert values["category"] == sorted(["Apparel", "Beauty", "Books", "Electronics", "Home & Kitchen", "Sports"])
     assert "PayPal" in values["payment_method"] and "customer" not in values
+    # the same query read each time column's range, for answers about periods without data
+    first, last = values["@time_ranges"]["orders.order_ts"]
+    assert "2023-01-01" <= first < last <= "2025-12-31" and "tickets.created_ts" in values["@time_ranges"]
 
 
 def test_teams_chart_links_never_expire_the_endpoint_re_signs_s3_on_every_fetch(aws_env: dict[str, str]) -> None:

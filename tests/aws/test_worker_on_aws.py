@@ -51,6 +51,18 @@ def test_question_to_answer_through_athena_event(stack: Stack, app: LocalApp) ->
     assert len(stack.poster.posts) == 1 and stack.count(stack.queue_url) == 0
 
 
+def test_an_empty_answer_says_the_range_from_the_values_file(stack: Stack) -> None:
+    ask(stack, "revenue by channel in 2027")
+    stack.drain()
+    [execution] = stack.fake.started()
+    stack.fake.finish(execution.execution_id)
+    stack.drain()
+    [(_, answer)] = stack.poster.posts
+    assert answer.status == "answered" and answer.table.row_count == 0
+    assert answer.message.endswith("no data matched; orders run from 1 Jan 2023 to 31 Dec 2025.")
+    assert len(stack.fake.started()) == 1  # the range came from the values file, not a query
+
+
 def test_query_runs_as_the_users_role_with_session_tags(stack: Stack) -> None:
     roles = stack.app.engine.executor.clients.__self__  # the RoleSessions behind the executor
     captured: list[dict] = []

@@ -83,11 +83,21 @@ def test_thread_reply_is_a_follow_up(slack_rig: SlackRig) -> None:
 
 @pytest.mark.parametrize("slack_rig", ["http", "lambda"], indirect=True)
 def test_clarification_buttons_continue_the_conversation(slack_rig: SlackRig) -> None:
-    slack_rig.mention("revenue by region in 2024", "500.000001", "Ev-r")
+    slack_rig.mention("revenue from electornics in 2024", "500.000001", "Ev-r")
     [clarify] = slack_rig.answers(1)
-    assert clarify.params["text"].endswith("Do you mean Customer region or Store region?")
-    assert '"clarify_option_1"' in blocks_text(clarify) and '"Store region"' in blocks_text(clarify)
-    assert slack_rig.click("clarify_option_1", "Store region", clarify.params["ts"], "500.000001") == 200
+    assert clarify.params["text"].endswith('Did you mean Electronics (product category) for "electornics"?')
+    assert '"clarify_option_0"' in blocks_text(clarify) and '"Electronics"' in blocks_text(clarify)
+    assert slack_rig.click("clarify_option_0", "Electronics", clarify.params["ts"], "500.000001") == 200
+    _, answer = slack_rig.answers(2)
+    assert answer.params["text"].startswith("Revenue (completed orders), product category is Electronics")
+
+
+def test_an_assumption_comes_with_its_alternative_as_a_button(slack_rig: SlackRig) -> None:
+    slack_rig.mention("revenue by region in 2024", "550.000001", "Ev-alt")
+    [first] = slack_rig.answers(1)
+    assert first.params["text"].startswith("Revenue (completed orders) by customer region, 1 Jan 2024")
+    assert '"clarify_option_0"' in blocks_text(first) and '"Store region instead"' in blocks_text(first)
+    assert slack_rig.click("clarify_option_0", "Store region instead", first.params["ts"], "550.000001") == 200
     _, answer = slack_rig.answers(2)
     assert answer.params["text"].startswith("Revenue (completed orders) by store region, 1 Jan 2024")
 

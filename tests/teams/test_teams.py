@@ -84,13 +84,14 @@ def test_personal_chat_and_follow_up_in_the_same_conversation(teams_rig: TeamsRi
     assert "1 Jan 2023 - 31 Dec 2023" in card_text(card_of(second)) and "sales channel" in card_text(card_of(second))
 
 
-def test_card_actions_clarify_and_show_sql(teams_rig: TeamsRig) -> None:
+def test_card_actions_alternative_and_show_sql(teams_rig: TeamsRig) -> None:
     chat = "19:group-chat@thread.v2"
     teams_rig.post(teams_rig.activity("<at>Athena</at> revenue by region in 2024", chat, "groupChat", activity_id="g1"))
-    [clarify] = teams_rig.connector.first_cards()
-    card = card_of(clarify)
+    [first] = teams_rig.connector.first_cards()
+    card = card_of(first)
     validate(card)
-    option = next(a for a in card["actions"] if a["title"] == "Store region")
+    assert "by customer region, 1 Jan 2024 - 31 Dec 2024" in card_text(card)
+    option = next(a for a in card["actions"] if a["title"] == "Store region instead")
     teams_rig.post(teams_rig.activity("", chat, "groupChat", activity_id="g2", value=option["data"]))
     _, answer = teams_rig.connector.first_cards(2)
     answer_card_json = card_of(answer)
