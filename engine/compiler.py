@@ -41,6 +41,12 @@ def to_athena_sql(expression: exp.Expression, pretty: bool = True) -> str:
     return expression.sql(dialect=DIALECT, pretty=pretty, comments=False)
 
 
+def with_limit(select: exp.Select, n: int) -> exp.Select:
+    """``select`` with ``LIMIT n``, the node built directly (``Select.limit`` parses its argument)."""
+    select.set("limit", exp.Limit(expression=exp.Literal.number(n)))
+    return select
+
+
 def _col(ref: ColumnRef) -> exp.Column:
     return exp.column(ref.column, table=ref.table, quoted=False)
 
@@ -163,13 +169,16 @@ class Compiler:
         if group:
             select = select.group_by(*group, copy=False)
         if query.share:  # the first metric's share of the total over all rows of the answer
-            total = exp.Window(this=exp.Sum(this=aggregates[metrics[0].name].copy()), over="OVER")
+            total = exp.Window(this=exp.Sum(this=aggregates[metrics[0].name].copy()), over="OVER",
+                               partition_by=derived_sql.share_partition(query, model, bucket))
             share = exp.Div(this=exp.cast(aggregates[metrics[0].name].copy(), exp.DataType.build("double")),
                             expression=exp.func("NULLIF", total, exp.Literal.number(0)))
             select = select.select(exp.alias_(share, SHARE_COLUMN), copy=False)
         if query.growth and bucket is not None:  # change against the previous period, per breakdown
             first = aggregates[metrics[0].name]
-            window = exp.Window(this=exp.Anonymous(this="LAG", expressions=[first.copy()]),
+            lag = [first.copy()] + ([exp.Literal.number(derived_sql.growth_lag(query))]
+                                    if derived_sql.growth_lag(query) > 1 else [])
+            window = exp.Window(this=exp.Anonymous(this="LAG", expressions=lag),
                                 partition_by=[e for c in dim_columns for e in c.grouped],
                                 order=exp.Order(expressions=[exp.Ordered(this=bucket.copy())]), over="OVER")
             change = exp.Sub(this=exp.Div(this=exp.cast(first.copy(), exp.DataType.build("double")),
@@ -191,7 +200,7 @@ class Compiler:
             order.append(exp.Ordered(this=exp.Min(this=_col(time_col))))
         if order:
             select = select.order_by(*order, copy=False)
-        select = select.limit(query.limit or DEFAULT_LIMIT, copy=False)
+        select = with_limit(select, query.limit or DEFAULT_LIMIT)
         return CompiledQuery(derived_sql.finish(self, select, original, query), original, root)
 
     def _compile_listing(self, query: SemanticQuery) -> CompiledQuery:
@@ -258,9 +267,9 @@ class Compiler:
         if query.count:
             inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
             outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
-            return CompiledQuery(outer.limit(1, copy=False), query, root)
+            return CompiledQuery(with_limit(outer, 1), query, root)
         select = select.order_by(order, copy=False)
-        select = select.limit(limit, copy=False)
+        select = with_limit(select, limit)
         return CompiledQuery(select, query, root)
 
     def _top_keys(self, entity: Entity, query: SemanticQuery, order: exp.Ordered,
@@ -287,7 +296,7 @@ class Compiler:
         pick = self._from(base, joins).select(_col(entity.key), copy=False)
         if conditions:
             pick = pick.where(exp.and_(*conditions), copy=False)
-        return pick.order_by(order.copy(), copy=False).limit(limit, copy=False)
+        return with_limit(pick.order_by(order.copy(), copy=False), limit)
 
     def _compile_values(self, query: SemanticQuery) -> CompiledQuery:
         """The distinct values of a dimension ("list our brands"), filtered, in order."""
@@ -305,7 +314,7 @@ class Compiler:
         if conditions:
             select = select.where(exp.and_(*conditions), copy=False)
         select = select.order_by(*[exp.Ordered(this=e) for c in dim_columns for e in c.grouped], copy=False)
-        return CompiledQuery(select.limit(DEFAULT_LIMIT, copy=False), query, root)
+        return CompiledQuery(with_limit(select, DEFAULT_LIMIT), query, root)
 
     def _period(self, time_col: ColumnRef, periods: list[DateRange]) -> exp.Expression:
         """CASE naming which compared period a row falls in ("2024", "Q1 2025")."""

@@ -32,6 +32,12 @@ _DOUBLE = exp.DataType.build("double")
 PREVIOUS_SUFFIX = "_previous"
 
 
+def _limit(select: exp.Select, n: int) -> exp.Select:
+    from engine.compiler import with_limit
+
+    return with_limit(select, n)
+
+
 def ratio_column(query: SemanticQuery) -> str:
     num, den = query.ratio
     return f"{num}_per_{den}"
@@ -91,16 +97,45 @@ def ratio_order(query: SemanticQuery) -> list[exp.Ordered] | None:
     return [exp.Ordered(this=exp.column(ratio_column(query)), desc=query.order != "asc")]
 
 
+_PERIODS_IN = {("year", "quarter"): 4, ("year", "month"): 12, ("year", "week"): 52, ("year", "day"): 365,
+               ("quarter", "month"): 3, ("quarter", "week"): 13, ("month", "day"): 30, ("week", "day"): 7}
+
+
+def share_partition(query: SemanticQuery, model: SemanticModel,
+                    bucket: exp.Expression | None = None) -> list[exp.Expression]:
+    """"no-show rate by clinic", "online % by month": a named value's share within each row of
+    the other breakdowns (and periods)."""
+    if not query.highlight or (len(query.dimensions) < 2 and bucket is None):
+        return []
+    from engine.compiler import _col
+
+    return ([bucket.copy()] if bucket is not None else []) + \
+        [_col(model.dimensions[d].column) for d in query.dimensions[1:]]
+
+
+def growth_lag(query: SemanticQuery) -> int:
+    """How many periods back the change compares with: 1, or 12 for "yoy by month"."""
+    if query.growth_over and query.grain:
+        return _PERIODS_IN.get((query.growth_over, query.grain), 1)
+    return 1
+
+
 def growth_lead_in(query: SemanticQuery) -> SemanticQuery:
-    """Growth over a range reads one period more, so the first period has its change too."""
+    """Growth over a range reads one period more (a year more for "yoy by month"), so the first
+    period has its change too."""
     if not (query.growth and query.grain and query.time_range and not query.compare):
         return query
-    start = shift(query.time_range.start, query.grain, -1)
+    start = shift(query.time_range.start, query.growth_over or query.grain, -1)
     return replace(query, time_range=replace(query.time_range, start=start))
+
+
+RANK_COLUMN = "rank"
 
 
 def finish(compiler: "Compiler", select: exp.Select, original: SemanticQuery, query: SemanticQuery) -> exp.Select:
     """Wrap the compiled query where a derived measure needs an outer step."""
+    if query.rank_within:
+        return _ranked_within(compiler, select, query)
     if query.share and query.highlight and query.dimensions:
         return _only_named(select, query)
     if original.time_range is not None and query.time_range != original.time_range:
@@ -124,6 +159,32 @@ def _outer(select: exp.Select, alias: str) -> tuple[exp.Select, list[str]]:
     if limit is not None:
         outer.set("limit", limit)
     return outer, names
+
+
+def _ranked_within(compiler: "Compiler", select: exp.Select, query: SemanticQuery) -> exp.Select:
+    """"the top customer in each region": rows ranked within each group, the first N kept."""
+    from engine.compiler import _col
+
+    model = compiler.model
+    inner = select.copy()
+    limit = query.limit
+    inner.set("limit", None)
+    inner.set("order", None)
+    metric = query.ratio and ratio_column(query) or query.metrics[0]
+    by = [_col(model.dimensions[d].column) for d in query.rank_within]
+    order = inner.args["expressions"][[e.alias_or_name for e in inner.expressions].index(metric)].this.copy()
+    rank = exp.Window(this=exp.RowNumber(), partition_by=by,
+                      order=exp.Order(expressions=[exp.Ordered(this=order, desc=query.order != "asc")]), over="OVER")
+    inner = inner.select(exp.alias_(rank, RANK_COLUMN), copy=False)
+    names = list(inner.named_selects)
+    outer = exp.select(*[exp.column(n, table="ranked") for n in names]).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
+    if limit:
+        outer = outer.where(exp.LTE(this=exp.column(RANK_COLUMN, table="ranked"),
+                                    expression=exp.Literal.number(limit)), copy=False)
+    keys = [exp.Ordered(this=exp.column(d, table="ranked")) for d in query.rank_within]
+    outer = outer.order_by(*keys, exp.Ordered(this=exp.column(RANK_COLUMN, table="ranked")), copy=False)
+    return _limit(outer, 1000)
 
 
 def _only_named(select: exp.Select, query: SemanticQuery) -> exp.Select:
@@ -182,7 +243,7 @@ def _count_of(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
     if by:
         outer = outer.group_by(*[b.copy() for b in by], copy=False)
         outer = outer.order_by(*[exp.Ordered(this=b.copy()) for b in by], copy=False)
-    return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, inner.root)
+    return CompiledQuery(_limit(outer, query.limit or 1000), query, inner.root)
 
 
 def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuery":
@@ -234,7 +295,7 @@ def _percentile_of_measure(compiler: "Compiler", query: SemanticQuery) -> "Compi
             exp.Literal.number(1)).else_(exp.Literal.number(0))) for c in dim_columns if c.missing_label]
         outer = outer.order_by(*unmatched, exp.Ordered(this=exp.column(percentile_column(query, measure_name)),
                                                        desc=query.order != "asc"), copy=False)
-    return CompiledQuery(outer.limit(query.limit or 1000, copy=False), query, root)
+    return CompiledQuery(_limit(outer, query.limit or 1000), query, root)
 
 
 def defining_metric(model: SemanticModel, query: SemanticQuery) -> Metric | None:
@@ -290,7 +351,7 @@ def _growth_ranking(compiler: "Compiler", query: SemanticQuery) -> "CompiledQuer
     select = select.order_by(*missing_last(dim_columns),  # rank members; "(no store)" is not one
                              exp.Ordered(this=exp.column("change_vs_previous"), desc=query.order != "asc",
                                          nulls_first=False), copy=False)
-    return CompiledQuery(select.limit(query.limit or 1000, copy=False), query, root)
+    return CompiledQuery(_limit(select, query.limit or 1000), query, root)
 
 
 def _attach(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
@@ -327,6 +388,8 @@ def labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     if query.count_of:
         out[f"{query.count_of}_count"] = f"{model.entities[query.count_of].label}s"
         out[f"all_{query.count_of}_count"] = f"All {model.entities[query.count_of].label.lower()}s"
+    if query.rank_within:
+        out[RANK_COLUMN] = "Rank"
     return out
 
 
@@ -345,6 +408,8 @@ def formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     if query.count_of:
         out[f"{query.count_of}_count"] = "integer"
         out[f"all_{query.count_of}_count"] = "integer"
+    if query.rank_within:
+        out[RANK_COLUMN] = "integer"
     return out
 
 

@@ -44,6 +44,24 @@ def summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable, he
     """The summary sentence of a derived measure's answer, or None for other answers."""
     if not table.rows:
         return None
+    if query.share and query.highlight and (len(query.dimensions) > 1 or query.grain):  # "no-show rate by clinic"
+        by = query.dimensions[1] if len(query.dimensions) > 1 else query.grain or ""
+        rows = sorted(zip(table.column(by), table.column("share_of_total")), key=lambda r: -(r[1] or 0))
+        if by == query.grain:
+            from engine.presenter import period_label
+            rows = [(period_label(p, by), v) for p, v in rows]
+        top, low = rows[0], rows[-1]
+        value = ", ".join(query.highlight)
+        if len(rows) == 1:
+            return f"{head}: {value} is {format_value(top[1], 'percent')} in {top[0]}."
+        return (f"{head}: {value} highest in {top[0]} ({format_value(top[1], 'percent')}), lowest in "
+                f"{low[0]} ({format_value(low[1], 'percent')}).")
+    if query.rank_within:
+        ranked = [d for d in query.dimensions if d not in query.rank_within][0]
+        group = query.rank_within[0]
+        firsts = [(g, r) for g, r, k in zip(table.column(group), table.column(ranked), table.column("rank")) if k == 1]
+        shown = "; ".join(f"{g}: {r}" for g, r in firsts[:6]) + ("; ..." if len(firsts) > 6 else "")
+        return f"{head}: {shown}."
     if query.count_of:
         column = f"{query.count_of}_count"
         if query.share and not query.dimensions and not query.grain:

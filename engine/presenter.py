@@ -47,7 +47,8 @@ def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
     if query.share:
         labels[SHARE_COLUMN] = "Share of total"
     if query.growth:
-        labels[GROWTH_COLUMN] = f"Change vs previous {query.grain or 'period'}"
+        labels[GROWTH_COLUMN] = f"Change vs previous {query.grain or 'period'}" if not query.growth_over else \
+            f"Change vs the same {query.grain} a {query.growth_over} before"
     labels.update(derived_sql.labels(query, model))
     return labels
 
@@ -142,6 +143,8 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         text += ", share of total"
     if query.growth and query.compare:
         text += f", change {derived_summary.compare_text(query)}"
+    elif query.growth and query.growth_over:
+        text += f", change vs the same {query.grain} a {query.growth_over} before"
     elif query.growth:
         text += f", change vs previous {query.grain}"
     for f in query.filters:
@@ -153,7 +156,10 @@ def describe_query(query: SemanticQuery, model: SemanticModel) -> str:
         text += ", " + " vs ".join(range_label(r) for r in query.compare)
     elif not query.compare:
         text += f", {query.time_range.describe()}" if query.time_range else ", all time"
-    if query.limit and query.order and (query.dimensions or query.grain):
+    if query.rank_within:
+        within = " and ".join(model.dimensions[d].label.lower() for d in query.rank_within)
+        text += f", {'top' if query.order != 'asc' else 'bottom'} {query.limit or 'all'} in each {within}"
+    elif query.limit and query.order and (query.dimensions or query.grain):
         if query.limit > 1:  # one row: the sentence itself says "led with" or "was lowest"
             text += f", {'top' if query.order == 'desc' else 'bottom'} {query.limit}"
     return text
@@ -243,9 +249,13 @@ def _summarize(query: SemanticQuery, model: SemanticModel, table: ResultTable) -
             return f"{head}: {periods[0]} {'was lowest with' if query.order == 'asc' else 'led with'} {fmt(values[0])}."
         peak = max(zip(periods, values), key=lambda p: p[1] if p[1] is not None else float("-inf"))
         latest = ""
-        if query.growth and table.row_count > 1 and table.column(GROWTH_COLUMN)[-1] is not None:
+        if query.growth and table.column(GROWTH_COLUMN)[-1] is not None:
             change = table.column(GROWTH_COLUMN)[-1]
-            latest = f"; {periods[-1]} was {'+' if change >= 0 else ''}{change:.1%} on {periods[-2]}"
+            before = f"the same {query.grain} a {query.growth_over} before" if query.growth_over else \
+                (periods[-2] if table.row_count > 1 else f"the {query.grain} before")
+            latest = f"; {periods[-1]} was {'+' if change >= 0 else ''}{change:.1%} on {before}"
+        if table.row_count == 1:
+            return f"{head}: {fmt(values[0])} in {periods[0]}{latest}."
         return (f"{head}: from {fmt(values[0])} in {periods[0]} to {fmt(values[-1])} in "
                 f"{periods[-1]}, peaking at {fmt(peak[1])} in {peak[0]}{latest}.")
     names = row_names(query, model, table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ class Metric:
     # a current amount (MRR, a balance), not a flow: never summed over time (drafts mark it for review)
     state: bool = False
 
-    @property
+    @cached_property  # read for every question; a metric never changes once loaded
     def tables(self) -> set[str]:
         found = _aliases_in(self.expression) | ({self.time.table} if self.time else set())
         if self.filter_expression is not None:

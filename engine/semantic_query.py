@@ -45,6 +45,7 @@ class SemanticQuery:
     share: bool = False  # each row's share of the total ("what share of revenue comes from online")
     highlight: list[str] = field(default_factory=list)  # the values the share question named
     growth: bool = False  # change against the previous period of the grain ("revenue growth by month")
+    growth_over: str | None = None  # "yoy by month": against the same month one year before
     # derived measures (engine/derived_sql.py)
     ratio: list[str] = field(default_factory=list)  # [numerator, denominator]: "revenue per buyer"
     ratio_kind: str = "per"  # "per" | "percent" ("margin %")
@@ -52,6 +53,7 @@ class SemanticQuery:
     of_measure: str | None = None  # "entity.measure" the percentile is of ("order.order_value")
     count_of: str | None = None  # entity whose keys meeting the conditions are counted
     scope: str | None = None  # a metric whose filter the other metrics are computed within
+    rank_within: list[str] = field(default_factory=list)  # "top customer in each region": per group
     # what the summary must say about how the question was read: corrections and assumptions
     notes: list[str] = field(default_factory=list)
     # one-click alternatives to an assumption: option -> the question rewritten with it
@@ -76,9 +78,11 @@ class SemanticQuery:
             entity=data.get("entity"), sort=data.get("sort"), count=bool(data.get("count")),
             share=bool(data.get("share")), highlight=list(data.get("highlight") or []),
             growth=bool(data.get("growth")), notes=list(data.get("notes") or []),
+            growth_over=data.get("growth_over"),
             ratio=list(data.get("ratio") or []), ratio_kind=data.get("ratio_kind") or "per",
             percentile=data.get("percentile"), of_measure=data.get("of_measure"),
             count_of=data.get("count_of"), scope=data.get("scope"),
+            rank_within=list(data.get("rank_within") or []),
             alternatives=dict(data.get("alternatives") or {}),
         )
 

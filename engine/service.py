@@ -71,17 +71,21 @@ class Prepared:
     sql: str
     conversation_id: str | None = None
     source: str = "rules"
+    # the thread's query the question was read against: an alternative ("Store region instead")
+    # is read against it too, not against the answer it replaces
+    previous: dict[str, Any] | None = None
     guarded: GuardedQuery | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "query": self.query.to_dict() if self.query else None,
-                "sql": self.sql, "conversation_id": self.conversation_id, "source": self.source}
+                "sql": self.sql, "conversation_id": self.conversation_id, "source": self.source,
+                "previous": self.previous}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Prepared":
         query = SemanticQuery.from_dict(data["query"]) if data.get("query") else None
         return cls(data["question"], query, data["sql"], data.get("conversation_id"),
-                   data.get("source", "rules"))
+                   data.get("source", "rules"), previous=data.get("previous"))
 
 
 def failure_answer(question: str, err: BotError, sql: str | None = None,
@@ -238,6 +242,9 @@ class QueryEngine:
         state = self._state(conversation_id)
         previous = SemanticQuery.from_dict(state["query"]) if state.get("query") else None
         text = self._continued(question, state)
+        pending = state.get("pending") or {}
+        if text != question and "previous" in pending:  # an alternative: read as the question was
+            previous = SemanticQuery.from_dict(pending["previous"]) if pending["previous"] else None
         try:
             plan = self.plan(text, as_of or dt.date.today(), previous, principal)
         except NeedsClarification as err:
@@ -246,7 +253,8 @@ class QueryEngine:
                 self.conversations.save(conversation_id, {**state, "pending": pending})
             raise
         guarded = self._guarded(plan, principal)
-        return Prepared(question, plan.query, guarded.athena_sql, conversation_id, plan.source, guarded)
+        return Prepared(question, plan.query, guarded.athena_sql, conversation_id, plan.source,
+                        previous=previous.to_dict() if previous is not None else None, guarded=guarded)
 
     def _guarded(self, plan: Plan, principal: Principal) -> GuardedQuery:
         if plan.guarded is not None:
@@ -261,7 +269,8 @@ class QueryEngine:
         query = prepared.query
         if prepared.conversation_id and self.conversations is not None and query is not None:
             # an alternative to an assumption ("Store region instead") continues the question
-            pending = {"rewrites": dict(query.alternatives)} if query.alternatives else None
+            pending = {"rewrites": dict(query.alternatives), "previous": prepared.previous} \
+                if query.alternatives else None
             self.conversations.save(prepared.conversation_id, {"query": query.to_dict(), "pending": pending})
         labels = column_labels(query, self.model) if query else {}
         formats = column_formats(query, self.model) if query else {}
@@ -330,7 +339,7 @@ class QueryEngine:
             feedback=[f"Your previous SQL failed when it ran: {error}\nSQL: {prepared.sql}"])
         guarded = self._guarded(plan, principal)
         return Prepared(prepared.question, plan.query, guarded.athena_sql, prepared.conversation_id,
-                        plan.source, guarded)
+                        plan.source, previous=prepared.previous, guarded=guarded)
 
     def _state(self, conversation_id: str | None) -> dict[str, Any]:
         if not conversation_id or self.conversations is None:

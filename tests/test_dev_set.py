@@ -15,7 +15,7 @@ from engine.domain import LOCAL_ANALYST
 
 DEV_SET = yaml.safe_load((Path(__file__).parent / "dev_set" / "questions.yaml").read_text())
 AS_OF = dt.date.fromisoformat(DEV_SET["as_of"])
-MIN_ACCURACY = 0.95
+MIN_ACCURACY = 0.98
 
 
 def _norm(value: Any) -> Any:

@@ -71,13 +71,9 @@ def test_user_values_cannot_inject_sql(app: LocalApp) -> None:
     answer = app.engine.ask("revenue for electronics' OR '1'='1", LOCAL_ANALYST)
     assert answer.status == "clarify" and answer.sql is None and '"1"' in answer.message
     answer = app.engine.ask("revenue for electronics' OR 'x'='x", LOCAL_ANALYST)
-    # every word is accounted for now: the unknown "x" is named back (no SQL at all); an answer
-    # may only ever carry the known value as a literal
-    if answer.status == "clarify":
-        assert answer.sql is None and '"x"' in answer.message
-    else:
-        assert "products.category = 'Electronics'" in answer.sql
-        assert " OR " not in answer.sql and "'x'" not in answer.sql
+    assert answer.status == "clarify" and answer.sql is None and '"x"' in answer.message  # never dropped
+    answer = app.engine.ask("revenue for electronics' OR", LOCAL_ANALYST)
+    assert "products.category = 'Electronics'" in answer.sql and " OR " not in answer.sql
     answer = app.engine.ask("revenue for x'); DROP TABLE sales.orders; --", LOCAL_ANALYST)
     assert answer.status == "refused" and answer.sql is None
 

@@ -20,7 +20,7 @@ from tests.test_cli import cli
 from tests.test_dev_set import _rows
 
 HR_SET = yaml.safe_load((Path(__file__).parent / "dev_set" / "hr_questions.yaml").read_text())
-MIN_HR_ACCURACY = 0.80
+MIN_HR_ACCURACY = 0.95
 
 
 @pytest.fixture(scope="module")

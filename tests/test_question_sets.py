@@ -24,7 +24,7 @@ FROZEN = {  # a deliberate change records its new sha256 here and says why in th
     "tests/saas_lake.py": "348e0bcba18b8d93e276b39c33cfe7685383819f87df9cb2896802c2bc301b49",
 }
 # set -> (minimum accuracy, maximum answered-but-wrong rate), both over all items of the set
-FLOORS = {"dev": (1.00, 0.00), "blind": (0.97, 0.01), "saas": (0.91, 0.01)}
+FLOORS = {"dev": (1.00, 0.00), "blind": (0.97, 0.01), "saas": (0.94, 0.00)}
 
 
 @pytest.mark.parametrize("path", sorted(FROZEN))

@@ -45,6 +45,9 @@ class AthenaOnDuckDB(DuckDB):
             exp.DateDiff: lambda self, e: self.func(
                 "DATE_SUB", exp.Literal.string((e.text("unit") or "day").lower()),
                 e.expression, e.this),
+            # approx_percentile: the embedded default computes it exactly, as the value in the
+            # data at that rank (like Athena's, a value that occurs, never one in between)
+            exp.ApproxQuantile: lambda self, e: self.func("QUANTILE_DISC", e.this, e.args.get("quantile")),
         }
 
 

@@ -44,13 +44,15 @@ class Abbreviations:
         found = None
         if 3 <= len(token) <= 8 and token.isalpha() and token not in self.known:
             found = self._expand(token)
-            if found is None and token.endswith("s") and len(token) > 3:
+            if found is None and token.endswith("s") and len(token) >= 3:  # "prods", "hrs"
                 stem = self._expand(token[:-1])
                 found = stem + "s" if stem else None
         self._cache[token] = found
         return found
 
     def _expand(self, token: str) -> str | None:
+        if len(token) < 2:
+            return None
         fitting = [w for w in self.words if len(w) > len(token) + 1 and _fits(token, w)]
         prefixed = [w for w in fitting if w.startswith(token)]
         if len(prefixed) == 1:

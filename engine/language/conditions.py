@@ -45,6 +45,14 @@ class NumericCondition:
     percent: bool = False
     start: int = 0  # character span in the question
     end: int = 0
+    money: bool = False  # "$3,000", "3k dollars": only a money measure can be meant
+
+
+_MONEY = re.compile(r"[$€£]|\busd\b|\bdollars?\b|\bbucks\b|\beur\b|\beuros?\b")
+
+
+def _money(text: str) -> bool:
+    return bool(_MONEY.search(text))
 
 
 def _number(digits: str, scale: str | None, unit: str | None) -> tuple[float, bool]:
@@ -81,19 +89,19 @@ def find_conditions(text: str) -> tuple[list[NumericCondition], str]:
         high, high_pct = _number(m[4], m[5], m[6])
         if _looks_like_year(m[1], m[2], m[3], m[0]) and _looks_like_year(m[4], m[5], m[6], m[0]):
             continue  # "between 2023 and 2024" is time
-        found.append(NumericCondition("between", low, high, low_pct or high_pct, m.start(), m.end()))
+        found.append(NumericCondition("between", low, high, low_pct or high_pct, m.start(), m.end(), _money(m[0])))
         blank(m.start(), m.end())
     for m in list(_CONDITION.finditer(text)):
         if _looks_like_year(m[2], m[3], m[4], m[0]):
             continue  # "over 2024" is not a number condition
         value, pct = _number(m[2], m[3], m[4])
-        found.append(NumericCondition(_op_of(m[1]), value, None, pct, m.start(), m.end()))
+        found.append(NumericCondition(_op_of(m[1]), value, None, pct, m.start(), m.end(), _money(m[0])))
         blank(m.start(), m.end())
     for m in list(_TRAILING_OR_MORE.finditer(text)):
         if _looks_like_year(m[1], m[2], m[3], m[0]):
             continue
         value, pct = _number(m[1], m[2], m[3])
         op = "<=" if m[4] in ("or less", "or fewer") else ">="
-        found.append(NumericCondition(op, value, None, pct, m.start(), m.end()))
+        found.append(NumericCondition(op, value, None, pct, m.start(), m.end(), _money(m[0])))
         blank(m.start(), m.end())
     return sorted(found, key=lambda c: c.start), text

@@ -77,7 +77,7 @@ class Derivation:
                 names = [s.name for s in m.senses if s.kind == "dimension"]
                 reachable = self.resolver.reachable_dims(names, tables, roots)
                 if len(reachable) > 1:
-                    reachable = [d for d in reachable if self.model.dimensions[d].default] or reachable
+                    reachable = [d for d in reachable if self.model.dimensions[d].is_default(tables)] or reachable
                 if len(reachable) != 1:
                     raise NeedsClarification(f"Broken down by which {' or '.join(names)}?",
                                              [self.model.dimensions[d].label for d in names])
@@ -109,8 +109,14 @@ class Derivation:
         if derived.repeat is not None and scope is None:
             scope = activity_of(self.model, entity)  # a repeat customer buys again: the buyers' orders
         others = [m for m in parsed.mentions if m is not head]
+        # counts of rows that belong to the entity ("an overdue invoice" of an account)
+        own = self.model.entities[entity].table
         named_counts = [(m, s.name) for m in others for s in m.senses if s.kind == "metric"
-                        and isinstance(self.model.metrics[s.name].expression, exp.Count)]
+                        and isinstance(self.model.metrics[s.name].expression, exp.Count)
+                        and self._belongs_to(s.name, own)]
+        if any(s.kind == "metric" and (m, s.name) not in named_counts for m in others for s in m.senses
+               if m.kinds() == {"metric"}):
+            return None  # "revenue from repeat customers": another measure, not a count
         conditions: list[Condition] = []
         events: str | None = None
         for i in derived.times:
@@ -128,9 +134,6 @@ class Derivation:
             conditions = [Condition(events, c.op, c.value, c.high) for c in near] or [Condition(events, ">=", 1)]
         if events is None or not conditions:
             return None
-        if any(m.kinds() == {"metric"} and not any(s.name == events for s in m.senses) for m, _ in named_counts) \
-                and derived.repeat is not None:
-            return None  # "revenue from repeat customers" is not a count
         self.used |= {"repeat", "times"}
         metric = self.model.metrics[events]
         tables = set(metric.tables)
@@ -142,6 +145,13 @@ class Derivation:
         return SemanticQuery(metrics=[events], dimensions=dims, filters=filters, time_range=parsed.time.range,
                              grain=parsed.time.grain, conditions=conditions, count_of=entity, scope=scope,
                              share=parsed.share)
+
+    def _belongs_to(self, metric: str, table: str) -> bool:
+        """Whether the rows ``metric`` counts each belong to one row of ``table`` (invoices of an
+        account), so an entity of ``table`` can have some of them."""
+        home = self.model.metrics[metric].roots[0]
+        path = self.model.join_path(home, table)
+        return home != table and path is not None
 
     def _entity_dimension(self, entity: str) -> str | None:
         """The dimension that names an entity's rows (customer name for customers)."""
@@ -196,7 +206,10 @@ class Derivation:
                 before = [o for o in metric_mentions if o.end <= m.start and o is not m]
                 if before:
                     mentions.remove(m)
-                    return Ratio(self._metric_of(before[-1]), self._metric_of(m))
+                    numerator = self.model.metrics[self._metric_of(before[-1])]
+                    if not numerator.additive and self.model.metrics[self._metric_of(m)].roots[0] in numerator.tables:
+                        return None  # "avg fee per appointment": the average is already per row
+                    return Ratio(numerator.name, self._metric_of(m))
         if parsed.averaged:  # "average revenue per customer": divided by the customers in its data
             for m in mentions:
                 if m.prefix[-1:] == ["per"] and "entity" in m.kinds():
@@ -236,6 +249,20 @@ class Derivation:
             return Ratio(self._metric_of(first), self._metric_of(second))
         return None
 
+    def value_rate(self, mentions: list[Mention]) -> Mention | None:
+        """"no-show rate by clinic", "online %": the named value's share of the rows (within
+        each breakdown); the value's mention."""
+        source = self.parsed.source
+        spans = [(s, e, "rate") for s, e in self.parsed.derived.rates] + \
+            [(s, e, "percent") for s, e in self.parsed.derived.percent]
+        for start, _, word in spans:
+            before = [m for m in mentions if m.chars[1] <= start and not source[m.chars[1]:start].strip()
+                      and m.kinds() == {"value"}]
+            if before:
+                self.used.add(word)
+                return before[-1]
+        return None
+
     @staticmethod
     def _metric_of(m: Mention) -> str:
         return next(s.name for s in m.senses if s.kind == "metric")
@@ -254,6 +281,8 @@ class Derivation:
             unused.append("repeat")
         if derived.times and "times" not in self.used:
             unused.append("times")
+        if derived.rates and "rate" not in self.used:
+            unused.append("rate")
         if unused:
             words = ", ".join(f"\"{w}\"" for w in unused)
             raise NeedsClarification(f"I don't know how to apply {words} to this question. I can give "

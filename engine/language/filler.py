@@ -13,7 +13,7 @@ from collections.abc import Callable
 FUNCTION_WORDS = frozenset("""
 a an the this that these those all any each every some both either such
 i me my mine we us our ours you your yours it its they them their theirs he she his her one there here
-people folks everyone anyone someone anybody somebody everybody much many
+people folks everyone anyone someone anybody somebody everybody much many like
 who whom whose which what when where why how
 am is are was were be been being do does did done has have had having can could will would
 shall should may might must let get got
@@ -33,7 +33,7 @@ figures data stat stats statistic statistics volume volumes breakdown performanc
 results metric metrics kpi kpis info information detail details overview summary level levels
 unique distinct different individual separate actual combined altogether together respectively
 currently ever really actually just only exactly approximately roughly about right moment
-$ & usd dollar dollars
+$ & usd dollar dollars money cash
 """.split())
 # verbs of the events a measure counts: filler when a measure or an entity is named
 EVENT_VERBS = frozenset("""
@@ -45,7 +45,8 @@ spending used use uses using serve serves served offer offers offered carry carr
 stock stocks stocked exist exists existed available perform performs performed performing
 doing took take takes taking involve involving contain containing recorded booked accept
 accepts accepted support supports supported own owns owned collect collected collecting
-contact contacts contacted contacting reach reached reaching
+contact contacts contacted contacting reach reached reaching visit visits visited visiting
+work works worked working employ employs employed
 """.split())
 FOLLOW_UP_WORDS = frozenset("instead now again also too then same well additionally plus".split())
 _PRONOUN_AFTER = frozenset("show give tell let get send bring find help".split())

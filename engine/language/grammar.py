@@ -45,19 +45,22 @@ instead now how many count number list show display give find get time over busi
 slowest fastest quickest cheapest longest shortest sort sorted sorting rank ranked ranking share
 percentage proportion fraction portion growth increase decrease change changes delta grow grew
 growing excluding except without exclude excl other minus non apart besides beside aside outside
-excludes excepting average mean
+excludes excepting average mean rate rates
 """.split()) | set(MONTHS) | set(UNIT_ALIASES) | set(NUMBER_WORDS)
 FILLER_WORDS = FUNCTION_WORDS | REQUEST_WORDS | MEASURE_WORDS | EVENT_VERBS | FOLLOW_UP_WORDS | {"us", "long", "new"}
 _UNSUPPORTED_TIME = re.compile(r"\b(?:day|days) of (?:the )?week\b|\bweekdays?\b|\bweekends?\b|"
                                r"\bhour of (?:the )?day\b|\bby hour\b|\bhourly\b|\btime of day\b")
 _SHARE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction|portion|pct)\s+of\b|(?<!\w)%\s+of\b|"
-                    r"\bas\s+a\s+(?:share|percentage|percent)\b")
-_GROWTH = re.compile(r"\b(?:growth(?:\s+rate)?|grow|grew|growing|change|changes|increase|decrease|"
-                     r"delta)\b")
+                    r"\bas\s+a\s+(?:share|percentage|percent)\b|\b(?:share|shares|proportion)\b")
+_GROWTH = re.compile(r"\b(?:growth(?:\s+rate)?|grow|grew|growing|change|changes|increase|increased|increasing|"
+                     r"decrease|decreased|decreasing|delta|drop|dropped|dropping|declin(?:e|ed|ing)|rise|rose|rising|"
+                     r"(?:go|goes|going|went|gone|trending)\s+(?:up|down))\b")
 _COUNTING = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b|^\s*count\b")
 _LIST_VERB = re.compile(r"\b(?:list|lists|listing|show|display|give|find|get|pull|fetch|enumerate|which|"
                         r"what are|who are|all)\b")
 _UPPER = re.compile(r"\b[A-Z]{2,}\b")
+_RATE = re.compile(r"\brates?\b")
+_DURATION_WORDS = re.compile(r"\b(?:time|hours?|days?|minutes?|seconds?|duration)\b")
 # "how long does it take to close ...": the duration metric named by its verb ("time to close")
 _HOW_LONG = re.compile(r"\bhow\s+(?:long|many\s+(?:hours|days|minutes))(?:\s+(?:does|do|did|will|would|is|are|was|on\s+average))*"
                        r"(?:\s+(?:it|we|they|you|one|the\s+team|support|agents?))?(?:\s+(?:take|takes|took|taking|need|needs))?"
@@ -110,6 +113,7 @@ class Grammar:
     def __init__(self, model: SemanticModel, vocab: Vocabulary) -> None:
         self.model = model
         self.vocab = vocab
+        self._tables: dict[tuple[str, str], str | None] = {}
         vocab_words = vocab.words()
         self.known_words = sorted(vocab_words - FILLER_WORDS)
         # a past form is dropped only for a word that is a whole term on its own ("hired" -> "hire",
@@ -134,6 +138,12 @@ class Grammar:
                     self.row_words.setdefault(table, set()).update(key)
 
     def _table(self, sense) -> str | None:  # noqa: ANN001
+        key = (sense.kind, sense.name)
+        if key not in self._tables:
+            self._tables[key] = self._table_of(sense)
+        return self._tables[key]
+
+    def _table_of(self, sense) -> str | None:  # noqa: ANN001
         if sense.kind == "metric":
             metric = self.model.metrics[sense.name]
             return metric.roots[0] if len(metric.tables) == 1 else None
@@ -169,19 +179,23 @@ class Grammar:
             reading.claim(counting.start(), counting.end(), "count")
         recency, rest = find_recency(reading.text, self.vocab, reading.source)
         reading.take("recency", rest)
-        listing_verb = bool(_LIST_VERB.search(reading.text))
         for pattern, role in ((_BREAKDOWN, "breakdown"), (_COMPARISON, "comparison")):
             for m in pattern.finditer(reading.text):
                 reading.claim(m.start(), m.end(), role)
         before_ranking = reading.text
         ranking, rest = find_ranking(reading.text, self.vocab, reading.source)
         reading.take("ranking", rest)
+        durations = self._duration(reading)
         mentions, _ = scan(reading.text, self.vocab, upper)
-        mentions += self._duration(reading)
+        mentions += durations
         superlatives = self._superlative_measures(before_ranking, rest)
         for m in mentions:
             reading.claim(*m.chars, "/".join(sorted(m.kinds())))
         mentions += superlatives
+        listing_verb = bool(_LIST_VERB.search(reading.text))  # after the vocabulary: "no-show" is a value
+        for m in _RATE.finditer(reading.text):  # "no-show rate": a value's share of the rows
+            derived.rates.append((m.start(), m.end()))
+            reading.claim(m.start(), m.end(), "derived")
         averaged = self._claim_rest(reading, mentions)
         return Parsed(reading, mentions, conditions, time, ranking, recency, listing_verb,
                       counting is not None, averaged, bool(re.search(r"\bhow\s+much\b", text)),
@@ -194,14 +208,30 @@ class Grammar:
             return []
         verb = normalize_token(m[1])
         stems = {verb, verb.rstrip("e"), verb[:-1] if verb.endswith("d") else verb}
-        found = [name for key, senses in self.vocab.senses.items() for s in senses if s.kind == "metric"
-                 for name in [s.name] if self.model.metrics[name].format == "decimal"
-                 and any(w.rstrip("e") in {x.rstrip("e") for x in stems} for w in key)]
+        names_rows = any(s.kind == "entity" for s in self.vocab.senses.get((verb,), []))
+        found = [] if names_rows else [
+            name for key, senses in self.vocab.senses.items() for s in senses if s.kind == "metric"
+            for name in [s.name] if self.model.metrics[name].format == "decimal"
+            and any(w.rstrip("e") in {x.rstrip("e") for x in stems} for w in key)]
         found = list(dict.fromkeys(found))
+        start, end = m.start(), m.end()
+        if not found:  # "how long are appointments": the one average duration of the rows named
+            found = [name for name, metric in self.model.metrics.items() if not metric.additive
+                     and _DURATION_WORDS.search(f"{metric.label} {metric.name.replace('_', ' ')}".lower())
+                     and self._names_rows_of(reading.text[m.start(1):], metric.roots[0])]
+            # the rows named are read by the duration too ("how long are appointments")
         if len(found) != 1:
             return []
-        reading.claim(m.start(), m.end(), "metric")
-        return [Mention(-1, -1, [Sense("metric", found[0])], chars=(m.start(), m.end()))]
+        reading.claim(start, end, "metric")
+        return [Mention(-1, -1, [Sense("metric", found[0])], chars=(start, end))]
+
+    def _names_rows_of(self, text: str, table: str) -> bool:
+        """Whether ``text`` names the rows of ``table`` ("appointments"), not just a value of it."""
+        for word, _, _ in tokenize(text):
+            for sense in self.vocab.senses.get((word,), []):
+                if sense.kind == "entity" and self.model.entities[sense.name].table == table:
+                    return True
+        return False
 
     def _superlative_measures(self, before: str, after: str) -> list[Mention]:
         """Measures named by the ranking words themselves: "biggest" orders rank by order value."""

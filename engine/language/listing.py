@@ -19,6 +19,13 @@ def listing_entity(model: SemanticModel, resolver: Resolver, parsed: Parsed) -> 
         return None  # "customers who ordered 3+ times": a count of their orders, not a row's number
     # "the latest 10 orders from consumer customers": the noun after a value only says whose
     entity_mentions = [m for m in parsed.mentions if "entity" in m.kinds()]
+    if len(entity_mentions) > 1:  # "orders with more than 5 items": the items of an order, a measure
+        entities = {s.name for m in entity_mentions for s in m.senses if s.kind == "entity"}
+        for m in entity_mentions:
+            own = [s for s in m.senses if s.kind == "measure" and s.value in entities]
+            if own and any(s.name == own[0].value for o in entity_mentions if o is not m for s in o.senses):
+                m.senses = own
+        entity_mentions = [m for m in entity_mentions if "entity" in m.kinds()]
     if len(entity_mentions) > 1:
         entity_mentions = [m for m in entity_mentions if not resolver.noun_after_value(m, parsed.mentions)]
     if len(entity_mentions) != 1:
@@ -70,6 +77,10 @@ def listing(model: SemanticModel, resolver: Resolver, name: str, parsed: Parsed,
     conditions: list[Condition] = []
     for cond in parsed.conditions:
         target = nearest(cond, named) or entity.default_measure
+        if cond.money and target is not None and entity.measures[target].format != "currency":
+            # "appointments over $300": an amount of money, so the entity's money measure
+            money = [m.name for m in entity.measures.values() if m.format == "currency"]
+            target = money[0] if len(money) == 1 else None
         if target is None:
             raise NeedsClarification(f"Which number about {label}s should be "
                                      f"{cond.op} {cond.value:g}?",
@@ -108,6 +119,7 @@ def values_listing(model: SemanticModel, resolver: Resolver, mentions: list[Ment
         options = [model.dimensions[d].label for d in names]
         raise NeedsClarification(f"Do you mean {' or '.join(options)}?", options)
     table = model.dimensions[names[0]].column.table
-    filters = resolver.filters([m for m in mentions if "value" in m.kinds()], {table}, [table],
+    # "which products do we carry in each category": "products" names rows, it is no filter value
+    filters = resolver.filters([m for m in mentions if m.kinds() == {"value"}], {table}, [table],
                                "list", model.dimensions[names[0]].label)
     return SemanticQuery(metrics=[], dimensions=names, filters=filters)

@@ -44,6 +44,7 @@ class DerivedWords:
     ratio: bool = False  # "ratio", "/"
     times: list[int] = field(default_factory=list)  # conditions that count events ("3+ times")
     repeat: tuple[int, int] | None = None  # span of "repeat" in "repeat customers"
+    rates: list[tuple[int, int]] = field(default_factory=list)  # "rate" no metric's name took
 
 
 def find_derived(reading: Reading, conditions: list[NumericCondition]) -> DerivedWords:

@@ -37,7 +37,14 @@ class Resolver:
 
     # -- metrics ------------------------------------------------------------------------------
     def metrics(self, mentions: list[Mention], ranked: bool, has_limit: bool,
-                rank_end: int | None = None, conditioned: bool = False) -> list[str]:
+                rank_end: int | None = None, conditioned: bool = False, by_time: bool = False) -> list[str]:
+        """The metrics the mentions name; a word that is both a metric and a breakdown (or a
+        value) is the breakdown only when something picks its rows ("top 5 customers"); when
+        periods are ranked ("the worst month for returns") it is the measure."""
+        if by_time:
+            has_limit, ranked = False, False
+        for m in mentions:
+            self._total_of(m)
         plain = [m for m in mentions if all(x.kind == "metric" for x in m.senses)]
         if len(plain) > 1:
             # "CSAT for billing tickets", "AOV of online orders": a count metric right after a
@@ -50,7 +57,9 @@ class Resolver:
         for m in mentions:
             kinds = m.kinds()
             if "metric" in kinds and kinds != {"metric"}:
-                ranked_by_it = rank_end is not None and 0 <= m.chars[0] - rank_end <= 1  # "the most customers"
+                # "the most customers", "the most active accounts" (values may come between)
+                ranked_by_it = rank_end is not None and 0 <= m.chars[0] - rank_end and \
+                    self._only_values_between(rank_end, m.chars[0], mentions)
                 # "which payment method do customers use most": the breakdown is already named
                 other_breakdown = any("dimension" in o.kinds() and "metric" not in o.kinds()
                                       for o in mentions if o is not m)
@@ -78,20 +87,54 @@ class Resolver:
                     m.senses = [s for s in m.senses if s.kind != "metric"]
         return metrics
 
+    def _only_values_between(self, start: int, end: int, mentions: list[Mention]) -> bool:
+        gap = self.reading.source[start:end]
+        for m in mentions:
+            if start <= m.chars[0] and m.chars[1] <= end and m.kinds() == {"value"} | (m.kinds() & {"dimension"}):
+                offset = m.chars[0] - start
+                gap = gap[:offset] + " " * (m.chars[1] - m.chars[0]) + gap[offset + m.chars[1] - m.chars[0]:]
+        return not gap.strip()
+
+    def _total_of(self, m: Mention) -> None:
+        """"invoice total", "order amount": the money total of the rows a count names, when the
+        model has exactly one on that table."""
+        after = self.reading.source[m.chars[1]:].split()[:1]
+        if not after or after[0].strip("?,.") not in ("total", "totals", "amount", "amounts", "sum", "value"):
+            return
+        counts = [s for s in m.senses if s.kind == "metric" and isinstance(self.model.metrics[s.name].expression, exp.Count)]
+        if not counts:
+            return
+        table = self.table_of(counts[0])
+        totals = [name for name, metric in self.model.metrics.items() if metric.additive and
+                  metric.format == "currency" and metric.roots[0] == table and len(metric.tables) == 1]
+        if len(totals) == 1:
+            m.senses = [Sense("metric", totals[0])]
+
     def count_metric(self, mentions: list[Mention]) -> list[str]:
         """"how many contractors", "top ticket topics": the count of the rows the words name,
         when one table holds them all and the model counts its rows."""
         tables: set[str] | None = None
-        for m in mentions:
+        # "which account used the api the most": the rows the values pick are what is counted
+        valued = [m for m in mentions if m.kinds() == {"value"}]
+        for m in valued or mentions:
             mine = {t for s in m.senses if s.kind in ("value", "dimension", "entity")
                     for t in [self.table_of(s)] if t}
             if mine:
                 tables = mine if tables is None else tables & mine
+        # never the count of the breakdown's own rows ("which clinic grew": one clinic per clinic)
+        own = {self.model.dimensions[s.name].column.table for m in mentions for s in m.senses
+               if s.kind == "dimension" and self._names_rows(s.name)}
         candidates = [name for name, metric in self.model.metrics.items()
                       if tables and metric.roots[0] in tables and isinstance(metric.expression, exp.Count)
-                      and metric.filter_expression is None]
+                      and metric.filter_expression is None and metric.roots[0] not in own]
         by_table = {self.model.metrics[c].roots[0] for c in candidates}
         return candidates[:1] if len(by_table) == 1 else []
+
+    def _names_rows(self, dimension: str) -> bool:
+        """Whether a dimension is the name (or key) of its table's entity: one value per row."""
+        dim = self.model.dimensions[dimension]
+        return dim.key is not None or any(
+            e.table == dim.column.table and dim.column in (e.key, *e.show[:2]) for e in self.model.entities.values())
 
     def reaches(self, metric: str, mentions: list[Mention]) -> bool:
         """Whether every breakdown or value the mentions name can go with ``metric``."""
@@ -136,6 +179,9 @@ class Resolver:
             if not dim_senses:
                 continue
             explicit = bool(set(m.prefix) & BY_WORDS)
+            if self._qualifies_next(m, mentions):
+                m.senses = []  # "rep team": the team of the rep
+                continue
             # "the top 5 enterprise accounts": in a ranking without another breakdown, the noun
             # after a value is what is ranked; elsewhere it only names the value's rows
             ranked_noun = ranked and not any(o is not m and "dimension" in o.kinds() and "value" not in o.kinds()
@@ -160,9 +206,23 @@ class Resolver:
                     [self.model.dimensions[d].label for d in self.reachable_dims(
                         list(self.model.dimensions), tables, roots)])
             if len(reachable) > 1:
+                reachable = self.nearest_dims(reachable, tables)
+            if len(reachable) > 1:
                 reachable = [self._default_sense(m, reachable, tables)]
             out.append((reachable[0], explicit))
         return out
+
+    def nearest_dims(self, dims: list[str], tables: set[str]) -> list[str]:
+        """A word several tables have ("status") means the one of the table measured, or the
+        nearest to it: the dimensions fewest joins away from the metric's own tables."""
+        def distance(dim: str) -> float:
+            target = self.model.dimensions[dim].column.table
+            paths = [self.model.join_path(t, target) for t in tables]
+            return min((len(p) for p in paths if p is not None), default=float("inf"))
+
+        best = min(distance(d) for d in dims)
+        nearest = [d for d in dims if distance(d) == best]
+        return nearest if best != float("inf") else dims
 
     def _default_sense(self, m: Mention, dims: list[str], measured: set[str]) -> str:
         """The model's default among several senses of one word (for the measured tables), with
@@ -178,6 +238,18 @@ class Resolver:
             if d != chosen:
                 self.alternatives[f"{labels[d]} instead"] = rewrites[labels[d]]
         return chosen
+
+    def _qualifies_next(self, m: Mention, mentions: list[Mention]) -> bool:
+        """"rep team", "account industry": a noun naming a table's rows right before another
+        dimension of the same table is only whose that dimension is."""
+        nxt = next((o for o in mentions if o is not m and o.chars[0] >= m.chars[1]
+                    and not self.reading.source[m.chars[1]:o.chars[0]].strip()), None)
+        if nxt is None or "dimension" not in nxt.kinds() or "value" in m.kinds():
+            return False
+        mine = {self.table_of(s) for s in m.original if s.kind in ("entity", "dimension")}
+        theirs = {self.table_of(s) for s in nxt.senses if s.kind == "dimension"}
+        names = {s.name for s in m.senses if s.kind == "dimension"}
+        return bool(mine & theirs) and not names & {s.name for s in nxt.senses}
 
     def _same_named(self, dims: list[str], tables: set[str], roots: list[str]) -> list[str]:
         """The one reachable dimension named like an unreachable one (store country for country)."""
@@ -221,9 +293,13 @@ class Resolver:
                 raise NeedsClarification(
                     f"{what} can't be filtered by {where} \"{values[0].value}\". "
                     f"Try another filter or {verb}.")
+            if self.reading.correction_in(*m.chars) is not None:
+                self._check_spelt(m, self.value_of(values, dims[0]), dims[0])
             dims = self._of_noun(m, values, dims, all_mentions or mentions)
             if len(dims) > 1:
                 dims = self._qualified(m, dims, all_mentions or mentions) or dims
+            if len(dims) > 1:
+                dims = self.nearest_dims(dims, tables)
             if len(dims) > 1:
                 preferred = [d for d in dims if self.model.dimensions[d].is_default(tables)]
                 if len(preferred) != 1:
@@ -278,7 +354,8 @@ class Resolver:
         head = next((o for o in reversed(mentions) if o.end <= m.start and m.start - o.end <= 2), None)
         if head is None:
             return []
-        tables = {self.table_of(s) for s in head.senses} - {None}
+        nouns = [s for s in head.original if s.kind in ("entity", "dimension")] or head.senses
+        tables = {self.table_of(s) for s in nouns} - {None}
         return [d for d in dims if self.model.dimensions[d].column.table in tables]
 
     def table_of(self, sense: Sense) -> str | None:
@@ -320,6 +397,12 @@ class Resolver:
         out = []
         for cond in conditions:
             target = nearest(cond, named) or metrics[0]
+            if cond.money and self.model.metrics[target].format != "currency":
+                money = [m for m in metrics if self.model.metrics[m].format == "currency"]
+                if len(money) != 1:
+                    raise NeedsClarification(f"Which amount should be {cond.op} {cond.value:,.0f}? "
+                                             f"{self.model.metrics[target].label} is not an amount of money.")
+                target = money[0]
             if target not in metrics:
                 metrics.append(target)
             value, high = cond.value, cond.high

@@ -37,6 +37,16 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+_SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ed", "es", "s")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
 class SpellingCorrector:
     """Corrects words not in ``known`` to the closest of ``targets``, when one is clearly closest."""
 
@@ -47,6 +57,7 @@ class SpellingCorrector:
         self.stems = stems if stems is not None else known  # words whose past form may be dropped
         self.targets = sorted(t for t in targets if len(t) >= 3 and t.isalpha())
         self._cache: dict[str, str | None] = {}
+        self._stems: dict[str, set[str]] | None = None
 
     def correct(self, word: str) -> str | None:
         if word in self._cache:
@@ -113,4 +124,18 @@ class SpellingCorrector:
             return word, ""
         if self.inflected(word):
             return word, ""  # "employees hired in 2023": the verb of a known noun, read as filler
-        return (self.correct(normalize_token(word)) or self.correct(word) or word), "spelling"
+        found = self.correct(normalize_token(word)) or self.correct(word) or self.derived_form(word)
+        return (found or word), "spelling"
+
+    def derived_form(self, word: str) -> str | None:
+        """"cancellations" for "cancelled", "completions" for "completed": another form of one
+        known word (the same stem), when exactly one has it."""
+        stem = _stem(word)
+        if len(stem) < 4:
+            return None
+        if self._stems is None:
+            self._stems = {}
+            for target in self.targets:
+                self._stems.setdefault(_stem(target), set()).add(target)
+        found = self._stems.get(stem, set())
+        return next(iter(found)) if len(found) == 1 else None

@@ -21,6 +21,7 @@ CASUAL = {
     "wow": "week over week", "ppl": "people", "btw": "", "pct": "percent", "vs.": "vs",
     "v.": "vs", "v/s": "vs", "w/o": "without", "w/": "with", "&amp;": "&",
     "rn": "right now", "atm": "at the moment", "asap": "", "fyi": "", "imo": "",
+    "hr": "hour", "hrs": "hours", "mins": "minutes", "secs": "seconds",
 }
 # contractions written out: "weren't cancelled" is a negation the grammar must see
 _NOT = {"don't": "do not", "doesn't": "does not", "didn't": "did not", "isn't": "is not",
@@ -50,6 +51,8 @@ def expand_casual(text: str) -> str:
     return _WORD.sub(repl, text)
 
 
+# "the lowest rated clinic", "top-rated products": ranked by the rating
+_RATED = re.compile(r"\b(best|worst|highest|lowest|top|most|least|better|worse)[\s-]+rated\b")
 _TIMES_OR_MORE = re.compile(r"\b(\d+)\s+times\s+(or more|or less|or fewer|and up|and above|plus|\+)")
 _ONCE = re.compile(r"\b(more than|at least|at most|exactly|over|under|fewer than|less than|no more than)\s+"
                    r"(once|twice)\b|\b(twice)\b")
@@ -58,6 +61,7 @@ _ONCE = re.compile(r"\b(more than|at least|at most|exactly|over|under|fewer than
 def normalize(question: str) -> str:
     """The question in lower case, shorthand and casual forms written out."""
     text = question.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = _RATED.sub(r"\1 rating", text)
     text = _TIMES_OR_MORE.sub(r"\1 \2 times", text)  # "3 times or more" is "3 or more times"
     text = _ONCE.sub(lambda m: (f"{m[1]} " if m[1] else "") + ("1 times" if m[2] == "once" else "2 times"), text)
     text = text.replace("\u2013", "-").replace("\u2014", " - ")

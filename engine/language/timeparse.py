@@ -61,6 +61,8 @@ class TimeParse:
     # "vs the year before" said without a period of its own: the unit to shift the thread's
     # period by ("custom": the same number of days before); None when not said
     shift_unit: str | None = None
+    # "year over year" (yoy) with a finer grain: each period against the same one a year before
+    over: str | None = None
 
 
 _COMPARE_RE = re.compile(r"\b(?:vs|versus|compared|compare|against|relative\s+to|and|or|over)\b")
@@ -152,10 +154,17 @@ NAMED_DAYS: list[tuple[str, object]] = [
 _NAMED_DAY_RE = "|".join(f"(?:{p})" for p, _ in NAMED_DAYS)
 
 
+_NAMED_DAY_PATTERNS = [(re.compile(rf"(?:the\s+)?({pattern})(?:,?\s+(\d{{4}}))?"), day_of)
+                       for pattern, day_of in NAMED_DAYS]
+_ANY_NAMED_DAY = re.compile(rf"(?:the\s+)?(?:{_NAMED_DAY_RE})")
+
+
 def _named_day(text: str, as_of: dt.date) -> DateRange | None:
     """"Black Friday 2024", "christmas": the day, in the year named or its latest occurrence."""
-    for pattern, day_of in NAMED_DAYS:
-        m = re.fullmatch(rf"(?:the\s+)?({pattern})(?:,?\s+(\d{{4}}))?", text)
+    if not _ANY_NAMED_DAY.match(text):
+        return None
+    for pattern, day_of in _NAMED_DAY_PATTERNS:
+        m = pattern.fullmatch(text)
         if m:
             year = int(m[2]) if m[2] else as_of.year
             day = day_of(year)  # type: ignore[operator]
@@ -280,6 +289,11 @@ def _parse_time(text: str, as_of: dt.date) -> TimeParse:
             compare = [_shifted(current, unit), current]
         else:
             second, rest, second_unit, _ = _find_range(text, as_of)
+            bare = _BARE_LAST.search(text)
+            unit_of_found = next((u for u in GRAINS if found.label in (f"this {u}", f"{u} to date", f"last {u}")), None)
+            if second is None and bare and unit_of_found:  # "this year vs last": the year before
+                compare = [_shifted(found, unit_of_found), found]
+                text = text[: bare.start()] + " " * (bare.end() - bare.start()) + text[bare.end():]
             if second is not None:
                 if second_unit:  # "this year vs last year": the same days one year earlier
                     second = _shifted(found, second_unit)
@@ -308,6 +322,8 @@ def shifted(period: DateRange, unit: str) -> DateRange:
     return _shifted(period, unit)
 
 
+_BARE_LAST = re.compile(r"(?<=vs|us|to|st)\s+(?:the\s+)?(?:last|previous|prior)\b(?!\s+(?:\d+\s+)?\w+)|"
+                        r"(?<=vs|us|to|st)\s+(?:the\s+)?(?:last|previous|prior|one before)\s*$")
 _COMPARE_BEFORE = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|against|relative\s+to)\s+"
                              r"(?:the\s+)?$")
 
@@ -366,6 +382,8 @@ def _find_range(text: str, as_of: dt.date) -> tuple[DateRange | None, str, str |
          lambda m: _last_n(m, as_of))
     take(r"\b(?:year|quarter|month|week)\s*to\s*date\b|\b(?:ytd|qtd|mtd|wtd)\b|\bso far this (?:year|quarter|month|week)\b",
          lambda m: _to_date(m[0], as_of))
+    take(r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the|this)\s+(year|quarter|month|week)\b",
+         lambda m: _to_date(f"so far this {m[1]}", as_of))  # "since the start of the year"
     take(rf"\b(?:in\s+|during\s+|for\s+|over\s+)?(?:the\s+)?(?:past|trailing)\s+({_UNIT_RE})\b",
          lambda m: _last_n(m, as_of, 1))  # "the past year": the 12 months up to today
     take(rf"\b(?:in\s+|during\s+|for\s+)?(?:the\s+)?(this|current|last|previous|prior)\s+({_UNIT_RE})\b",
@@ -389,8 +407,14 @@ def _built(build, m: re.Match[str], as_of: dt.date) -> DateRange | None:  # noqa
         raise CalendarError(f"\"{words}\" is not a date: {err}.") from None
 
 
+_OVER_RE = re.compile(r"\b(day|week|month|quarter|year)\s+(?:over|on|vs)\s+(?:the\s+)?(?:previous\s+|prior\s+)?\1\b")
+
+
 def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) -> TimeParse:
     grain: str | None = None
+    over = _OVER_RE.search(text)
+    if over:  # "year over year": a change column against the same period one unit before
+        text = text[: over.start()] + " " * (over.end() - over.start()) + text[over.end():]
     for pattern, name in _GRAIN_PATTERNS:
         m = re.search(pattern, text)
         if m is None and re.search(r"\b(?:by|per)\b", text):  # "by channel and month"
@@ -403,7 +427,13 @@ def _with_grain(found: DateRange | None, text: str, compare: list[DateRange]) ->
     if m:  # "trend": over time, at the grain asked for or one that fits the range
         grain = grain or _default_grain(found)
         text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
-    return TimeParse(found, grain, text, compare)
+    unit = over[1] if over else None
+    if unit and grain is None:
+        grain = unit
+    parsed = TimeParse(found, grain, text, compare)
+    if unit and GRAINS.index(grain) < GRAINS.index(unit):
+        parsed.over = unit  # "revenue yoy by quarter": each quarter against the one a year before
+    return parsed
 
 
 def _default_grain(found: DateRange | None) -> str:
@@ -447,7 +477,11 @@ def _half(n: int, year: int | None, as_of: dt.date, label: str) -> DateRange:
 
 
 def _between(m: re.Match[str], as_of: dt.date) -> DateRange | None:
-    first, second = _point(m[1], as_of), _point(m[2], as_of)
+    start, end = m[1], m[2]
+    year = re.search(r"\b\d{4}$", end)
+    if year and not re.search(r"\d{4}", start):  # "between 1 dec and 24 dec 2024": both in 2024
+        start = f"{start} {year[0]}"
+    first, second = _point(start, as_of), _point(end, as_of)
     if first is None or second is None or second.end < first.start:
         return None
     return DateRange(first.start, second.end, m[0].strip())

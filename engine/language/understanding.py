@@ -34,7 +34,27 @@ _COMPARE = re.compile(r"\b(?:vs|versus|compared|compare|against)\b")
 _PERFORMANCE = re.compile(r"\bhow\s+(?:did|does|do|is|are|was|were|has|have)\b.*\b(?:do|doing|did|done|"
                           r"perform|performs|performing|performed|go|going|went)\b|\bperformance\b")
 _HAVE = re.compile(r"\b(?:do|does)\s+(?:we|you|i|they)\s+(?:have|sell|carry|offer|use|serve|accept|support|take|stock)\b|"
-                   r"\bare\s+there\b|\bexist\b|\bavailable\b")
+                   r"\bare\s+there\b|\bexist\b|\bavailable\b|^\s*(?:what|which)\s+(?:\w+\s+){1,3}(?:are|is)\s+(?:in|for|of|under)\b")
+
+
+_SPEED_WORDS = {"fastest", "quickest", "slowest", "shortest", "longest"}
+_DURATION = re.compile(r"\b(?:time|times|hours?|days?|minutes?|seconds?|duration|durations|lead|wait)\b")
+
+
+def _is_duration(metric) -> bool:  # noqa: ANN001 - a Metric
+    """A metric that measures how long something takes ("resolution time (hours)")."""
+    return metric.format in ("decimal", "number") and bool(_DURATION.search(
+        " ".join([metric.label, metric.name.replace("_", " "), *metric.synonyms]).lower()))
+
+
+_BAD_OUTCOME = re.compile(r"\b(?:return|returns|returned|cancel\w*|churn\w*|refund\w*|complaint\w*|no.?shows?|"
+                          r"defect\w*|errors?|fail\w*|late|overdue|escalat\w*|bounce\w*)\b")
+
+
+def _lower_is_better(metric) -> bool:  # noqa: ANN001 - a Metric
+    """Returns, cancellations, durations: the best is the lowest."""
+    text = " ".join([metric.label, metric.name.replace("_", " "), metric.filter_label or ""]).lower()
+    return bool(_BAD_OUTCOME.search(text)) or _is_duration(metric)
 
 
 @dataclass
@@ -71,11 +91,23 @@ class Understanding:
         resolver = Resolver(self.model, self.vocab, parsed.reading)
         query = self._query(parsed, resolver, previous, as_of)
         reading = parsed.reading
+        self._check_negations(reading, query)
         for c in reading.corrections:
             if c.kind == "spelling":
                 reading.note(f"read \"{c.original}\" as {c.word}")
         query = replace(query, notes=list(reading.notes), alternatives=dict(resolver.alternatives))
         return Interpretation(query, reading)
+
+    @staticmethod
+    def _check_negations(reading: Reading, query: SemanticQuery) -> None:
+        """A "not" must exclude a value ("not paid by card"); one that negates an event ("customers
+        who haven't ordered") asks, never answers for everybody."""
+        negations = [c for c in reading.claims if c.role == "negation"]
+        if negations and not any(f.negate for f in query.filters):
+            words = reading.source[negations[0].start:].split()[:3]
+            raise NeedsClarification(
+                f"I can't answer for what did not happen (\"{' '.join(words)}\") yet; I can leave values "
+                "out, e.g. \"orders not paid by card\" or \"revenue excluding books\".")
 
     # -- the query ----------------------------------------------------------------------------
     def _query(self, parsed: Parsed, resolver: Resolver, previous: SemanticQuery | None,
@@ -99,6 +131,16 @@ class Understanding:
             return query
         ratio = derivation.ratio(parsed.mentions)
         events = derivation.events_breakdown(parsed.mentions)
+        rated = derivation.value_rate(parsed.mentions)
+        named_entities = {s.name for m in parsed.mentions for s in m.senses if s.kind == "entity"}
+        superlative = next((s for m in parsed.mentions if parsed.ranking.ranked and m.kinds() == {"measure"}
+                            for s in m.senses if s.value in named_entities), None)
+        if superlative is not None:  # "the most expensive product in each category"
+            entity = self.model.entities[superlative.value or ""]
+            measure = entity.measures[superlative.name].label.lower()
+            raise NeedsClarification(f"I can list {entity.label.lower()}s by {measure} (e.g. \"the 5 "
+                                     f"{entity.label.lower()}s with the highest {measure}\"), but not rank them "
+                                     "by it within groups yet. Which do you want?")
         for m in parsed.mentions:
             m.senses = [s for s in m.senses if s.kind not in ("entity", "measure")]
             if any(0 <= m.chars[0] - c.end <= 3 for c in parsed.conditions) and "metric" in m.kinds():
@@ -106,10 +148,14 @@ class Understanding:
         mentions = [m for m in parsed.mentions if m.senses]
         time = self._time(parsed.time, previous)
         ranking = parsed.ranking
+        ranked_periods = time.grain is not None and not any(
+            "dimension" in m.kinds() and "metric" not in m.kinds() and "value" not in m.kinds() for m in mentions)
         metrics = resolver.metrics(mentions, ranking.ranked, bool(ranking.limit), ranking.quantity_end,
-                                   bool(parsed.conditions))
+                                   bool(parsed.conditions), ranked_periods and ranking.ranked)
         if events is not None:  # "customers who ordered more than once": conditions on their orders
             metrics = [events]
+        if rated is not None and not metrics:  # "no-show rate": a share of the rows counted
+            metrics = resolver.count_metric([rated])
         follow_up = previous is not None and (not metrics or follow_cue)
         if not metrics:
             if previous is not None:
@@ -121,7 +167,8 @@ class Understanding:
             elif parsed.counting or ranking.ranked:
                 # "how many contractors", "top ticket topics": count the rows the words name
                 metrics = resolver.count_metric(mentions)
-            if not metrics and not ranking.ranked and (parsed.listing_verb or _HAVE.search(parsed.source)):
+            if not metrics and not ranking.ranked and not parsed.counting and \
+                    (parsed.listing_verb or _HAVE.search(parsed.source)):
                 values_query = values_listing(self.model, resolver, mentions)
                 if values_query is not None:
                     return values_query
@@ -146,6 +193,9 @@ class Understanding:
         dims = resolver.dimensions(mentions, metrics, tables, roots, ranking.ranked or bool(ranking.limit))
         filters = resolver.filters(mentions, tables, roots, "measure", resolver.metric_labels(metrics))
         filtered_dims = {f.dimension for f in filters}
+        # "the top customer in each region": ranked within each region
+        within = [d for d, _ in dims if ranking.ranked and any(
+            set(m.prefix[-1:]) & {"each", "every", "per"} and any(s.name == d for s in m.senses) for m in mentions)]
         group_by: list[str] = []
         for dim, explicit in dims:
             if dim in filtered_dims and not explicit:
@@ -161,15 +211,29 @@ class Understanding:
             conditions = [replace(c, target=events) if i in parsed.derived.times else c
                           for i, c in enumerate(conditions)]
         highlight: list[str] = []
-        if parsed.share:
+        if rated is not None:  # the value's share within each row of the breakdown asked for
+            value = next((f for f in filters if not f.negate and any(
+                s.kind == "value" and s.name == f.dimension for s in rated.senses)), None)
+            if value is None or len(value.values) != 1:
+                raise NeedsClarification("A rate of which value? Name one, e.g. \"cancellation rate by channel\".")
+            filters = [f for f in filters if f is not value]
+            group_by = [value.dimension, *[d for d in group_by if d != value.dimension]]
+            highlight = list(value.values)
+        elif parsed.share:
             filters, group_by, highlight = self._share_of(metrics, filters, group_by)
         grain = time.grain
         time_range = time.range
         order = cast(Literal["asc", "desc"] | None, ranking.order)
+        if ranking.word in ("best", "worst", "better", "worse") and metrics and \
+                _lower_is_better(self.model.metrics[metrics[0]]):
+            order = "asc" if ranking.word in ("best", "better") else "desc"  # "the worst month for returns"
+        if ranking.word in _SPEED_WORDS and metrics:
+            # on a duration the fastest is the shortest and the slowest the longest; on anything
+            # else "fastest" is the most and "slowest" the least ("the slowest day for orders")
+            duration = _is_duration(self.model.metrics[metrics[0]])
+            order = "asc" if (ranking.word in ("fastest", "quickest", "shortest")) == duration else "desc"
         if parsed.growth and ranking.ranked and group_by and not grain and not time.compare:
             # "which category grew fastest": ranked by the change on the period before
-            if ranking.word in ("fastest", "quickest"):
-                order = "desc"
             current = time_range or DateRange(shift(as_of, "year", -1) + dt.timedelta(days=1), as_of, "past year")
             compare = [previous_period(current), current]
             query = SemanticQuery(metrics=metrics[:1], dimensions=group_by, filters=filters,
@@ -196,25 +260,35 @@ class Understanding:
         query = SemanticQuery(metrics=metrics, dimensions=group_by, filters=filters,
                               time_range=time_range, grain=grain, order=order,
                               limit=ranking.limit, conditions=conditions, compare=time.compare,
-                              share=parsed.share, highlight=highlight,
-                              growth=parsed.growth and not time.compare,
+                              share=parsed.share or rated is not None, highlight=highlight,
+                              growth=(parsed.growth or time.over is not None) and not time.compare,
+                              growth_over=time.over,
                               ratio=[ratio.numerator, ratio.denominator] if ratio else [],
                               ratio_kind=ratio.kind if ratio else "per",
-                              percentile=percentile)
+                              percentile=percentile,
+                              rank_within=within if 0 < len(within) < len(group_by) else [])
         if percentile is not None:
-            self._check_percentile(query)
+            query = self._percentile_query(query)
         derivation.check_used(percentile_applied=percentile is not None)
-        resolver.check_combinable(query)
+        if query.metrics:
+            resolver.check_combinable(query)
         return query
 
-    def _check_percentile(self, query: SemanticQuery) -> None:
+    def _percentile_query(self, query: SemanticQuery) -> SemanticQuery:
+        """A percentile is of a number each row has: what an average metric averages, or the
+        column a total adds up when its rows are an entity's ("median appointment duration")."""
         from sqlglot import exp
 
-        for name in query.metrics:
-            metric = self.model.metrics[name]
-            if not isinstance(metric.expression, exp.Avg):
-                raise NeedsClarification(f"The median of {metric.label.lower()} per what? I can give the "
-                                         "median of a number each row has, e.g. \"median order value\".")
+        metric = self.model.metrics[query.metrics[0]]
+        if isinstance(metric.expression, exp.Avg) and len(query.metrics) == 1:
+            return query
+        if isinstance(metric.expression, (exp.Sum, exp.Avg)) and len(query.metrics) == 1:
+            for entity in self.model.entities.values():
+                for measure in entity.measures.values():
+                    if measure.expression == metric.expression.this and entity.table in metric.tables:
+                        return replace(query, metrics=[], of_measure=f"{entity.name}.{measure.name}")
+        raise NeedsClarification(f"The median of {metric.label.lower()} per what? I can give the "
+                                 "median of a number each row has, e.g. \"median order value\".")
 
     @staticmethod
     def _time(time: TimeParse, previous: SemanticQuery | None) -> TimeParse:

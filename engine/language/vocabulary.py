@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+
 from engine.semantic_model import SemanticModel
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+|&|\$|%")
@@ -86,18 +88,41 @@ class Vocabulary:
                 self.senses[initials] = senses
 
 
+_UNIT_WORDS = {"second", "minute", "hour", "day", "week", "month", "quarter", "year", "time", "date"}
+
+
+def _add_head_nouns(vocab: Vocabulary, labels: list[tuple[tuple[str, ...], Sense, str]]) -> None:
+    """"cases" for "Support cases", "rep" for "Sales rep(s)": the last word of a label of two or
+    more words names it alone, when that word is no phrase of its own and every label it heads
+    is about the same table (its count, its name, its rows)."""
+    heads: dict[str, list[tuple[Sense, str]]] = {}
+    for key, sense, table in labels:
+        if len(key) >= 2 and key[-1].isalpha() and key[-1] not in _UNIT_WORDS:
+            heads.setdefault(key[-1], []).append((sense, table))
+    for head, named in heads.items():
+        if (head,) in vocab.senses or len({table for _, table in named}) != 1:
+            continue
+        vocab.senses[(head,)] = list(dict.fromkeys(Sense(s.kind, s.name, derived=True) for s, _ in named))
+
+
 def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Vocabulary:
     """Vocabulary of the model's metrics and dimensions and of the dimension ``values``."""
     vocab = Vocabulary()
+    # labels (not synonyms) of counts, names and entities, by table: for head nouns
+    labels: list[tuple[tuple[str, ...], Sense, str]] = []
     for metric in model.metrics.values():
         for phrase in [metric.name.replace("_", " "), metric.label, *metric.synonyms]:
             vocab.add(phrase, Sense("metric", metric.name))
+        if "(" not in metric.label and isinstance(metric.expression, exp.Count) and len(metric.tables) == 1:
+            labels.append((phrase_key(metric.label), Sense("metric", metric.name), metric.roots[0]))
     for dim in model.dimensions.values():
         for phrase in [dim.name.replace("_", " "), dim.label, *dim.synonyms]:
             vocab.add(phrase, Sense("dimension", dim.name))
+        labels.append((phrase_key(dim.label), Sense("dimension", dim.name), dim.column.table))
     for entity in model.entities.values():
         for phrase in [entity.name.replace("_", " "), entity.label, *entity.synonyms]:
             vocab.add(phrase, Sense("entity", entity.name))
+        labels.append((phrase_key(entity.label), Sense("entity", entity.name), entity.table))
         for measure in entity.measures.values():
             for phrase in [measure.name.replace("_", " "), measure.label, *measure.synonyms]:
                 vocab.add(phrase, Sense("measure", measure.name, entity.name))
@@ -109,4 +134,5 @@ def build_vocabulary(model: SemanticModel, values: dict[str, list[str]]) -> Voca
             if canonical in dim_values:
                 vocab.add(alias, Sense("value", dim_name, canonical))
     vocab.add_initialisms()
+    _add_head_nouns(vocab, labels)
     return vocab
