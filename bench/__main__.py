@@ -13,6 +13,7 @@
   one at a time, event -> first text answer and event -> chart, each as a ratio to the bare query
 - the web chat (bench/web.py): submit in the page -> answer rendered (AppTest), next to the engine's time
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
+- cold start of the Lambda entry points (bench/cold.py), as ratios to `python -c pass`
 """
 
 from __future__ import annotations
@@ -215,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.aws import run as run_aws
 
         run_aws(settings.lake)
+    from bench.cold import ROOT as CHECKOUT, report as cold_report
+
+    print("\n".join(cold_report([CHECKOUT], rounds=5)))
     return 0
 
 

@@ -13,7 +13,6 @@ from typing import TextIO
 
 import yaml
 
-from adapters.local.sample_lake import build_sample_lake
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.terminal.poster import chart_file_name
 from adapters.terminal.render import answer_record, render_text
@@ -116,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "sample-lake":
+            from adapters.local.sample_lake import build_sample_lake  # numpy/pandas: only here
+
             summary = build_sample_lake(Path(args.lake), scale=args.scale, seed=args.seed)
             for table, rows in summary.rows.items():
                 print(f"{table:22} {rows:>9,} rows")

@@ -7,6 +7,7 @@ ATHENA_BOT_BACKEND=aws the app enqueues on SQS and the worker service posts the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -16,17 +17,15 @@ from typing import TYPE_CHECKING, Any
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.slack.app import SlackApp, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
-from adapters.slack.server import HttpServer, socket_mode_handler
 from bot.aws_settings import AwsSettings, ConfigError
 from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
 from bot.settings import Settings
-from engine.guide import build_guide
-from engine.ports import Queue
-from engine.semantic_model import load_model
-from engine.worker import Worker
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the receiver on Lambda loads neither the local stack nor the worker
     from bot.bootstrap import AwsApp
+    from engine.guide import Guide
+    from engine.ports import Queue
+    from engine.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +70,8 @@ def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackSta
     client = web_client(slack.bot_token, slack.api_url)
     poster = SlackPoster(client, local.conversations, slack.quicksight_url)
     worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
+    from engine.guide import build_guide
+
     return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, build_guide(local.app.model)),
                            worker, local.queue, local.conversations, poster)
 
@@ -78,27 +79,46 @@ def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackSta
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,
                         session: Any = None) -> SlackApp:
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
-    import boto3
+    if session is None:
+        import boto3
 
-    intake = aws_intake(settings, aws or AwsSettings.from_env(), session or boto3.Session(), "Slack")
+        session = boto3.Session()
+    intake = aws_intake(settings, aws or AwsSettings.from_env(), session, "Slack")
     return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret,
-                           build_guide(load_model(settings.model_path)))
+                           functools.cache(lambda: model_guide(settings.model_path)))
 
 
-def register_chat_posters(app: AwsApp) -> AwsApp:
-    """The AWS worker's posters for the chat platforms configured (Slack, Teams)."""
-    from bot.teams import register_teams_poster
+def model_guide(model_path: str) -> Guide:
+    """What the model answers, for the assistant's prompts and the App Home; on Lambda built on the
+    first assistant thread or App Home visit, not at cold start (it loads sqlglot and the rules)."""
+    from engine.guide import build_guide
+    from engine.semantic_model import load_model
 
-    register_teams_poster(app)
-    token = os.environ.get("SLACK_BOT_TOKEN")
+    return build_guide(load_model(model_path))
+
+
+def register_chat_posters(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:
+    """The AWS worker's posters for the chat platforms configured (Slack, Teams).
+
+    ``env`` is the environment with the chat secrets filled in (``bot.aws_settings.with_secrets``).
+    The Teams SDK is imported only when Teams is configured.
+    """
+    env = dict(os.environ if env is None else env)
+    if env.get("MICROSOFT_APP_ID"):
+        from bot.teams import register_teams_poster
+
+        register_teams_poster(app, env)
+    token = env.get("SLACK_BOT_TOKEN")
     if token:
-        app.poster.register("slack", SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")),
+        app.poster.register("slack", SlackPoster(web_client(token, env.get("SLACK_API_URL")),
                                                  app.engine.conversations,
-                                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None))
+                                                 env.get("ATHENA_BOT_QUICKSIGHT_URL") or None))
     return app
 
 
 def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:
+    from adapters.slack.server import HttpServer, socket_mode_handler
+
     slack = SlackSettings.from_env(socket=socket)
     stop = stop_on_signals()
     if backend == "aws":

@@ -92,15 +92,16 @@ def build_aws_teams_server(settings: Settings, teams: TeamsSettings, host: str, 
                                      ChartSigner(teams.chart_link_key)), host, port).start()
 
 
-def register_teams_poster(app: AwsApp) -> AwsApp:
+def register_teams_poster(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:
     """The AWS worker's Teams poster when MICROSOFT_APP_ID is set; charts go to S3 and cards link to
     them through the Teams endpoint (TEAMS_PUBLIC_URL), which re-signs on every fetch."""
-    teams = TeamsSettings.from_env()
+    env = dict(os.environ if env is None else env)
+    teams = TeamsSettings.from_env(env)
     if not teams.app_id:
         return app
-    import boto3
+    from adapters.aws.clients import LazyClient
 
-    charts = S3ChartStore(boto3.client("s3"), teams.charts_bucket) if teams.charts_bucket else None
+    charts = S3ChartStore(LazyClient(app.session, "s3"), teams.charts_bucket) if teams.charts_bucket else None
     if charts is not None and not teams.public_url:
         log.warning("ATHENA_BOT_CHARTS_BUCKET is set but TEAMS_PUBLIC_URL is not: Teams cards go without charts")
     config = auth_configuration(teams.app_id, teams.app_secret, teams.tenant_id)

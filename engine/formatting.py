@@ -152,3 +152,17 @@ def without_option_list(message: str, options: list[str]) -> str:
 
     kept = [s for s in sentences if not lists_options(s)]
     return " ".join(kept) if kept and len(kept) < len(sentences) else message
+
+
+def link_note(url: str | None) -> str:
+    """"CSV link valid until 14:05 UTC" from a presigned URL's own X-Amz-Date and X-Amz-Expires
+    (what the link really allows), or "" when the URL states no expiry."""
+    from urllib.parse import parse_qs, urlparse
+
+    query = parse_qs(urlparse(url or "").query)
+    try:
+        signed = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+        expires = signed + dt.timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    except (KeyError, IndexError, ValueError):
+        return ""
+    return f"CSV link valid until {expires:%d %b %H:%M} UTC"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,8 +103,8 @@ class QueryEngine:
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
-                 values: dict[str, list[str]] | None = None, planner: Planner | None = None,
-                 time_ranges: TimeRanges | None = None) -> None:
+                 values: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+                 planner: Planner | None = None, time_ranges: TimeRanges | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -113,10 +114,13 @@ class QueryEngine:
         self.max_rows = max_rows  # the LIMIT cap the guard enforces on every query
         self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
-        if values is not None and RANGES_KEY in values:  # a values file's contents, ranges included
+        # ``values``: dimension values, a values file's contents (ranges included), or a callable
+        # returning either, called when first needed (the AWS worker's file, read lazily)
+        if isinstance(values, dict) and RANGES_KEY in values:
             values, time_ranges = split_values_file(values)
-        self._values = values
-        self._time_ranges = time_ranges if time_ranges is not None else ({} if values is not None else None)
+        self._values: Any = values
+        self._time_ranges = time_ranges if time_ranges is not None else \
+            ({} if isinstance(values, dict) else None)
         self.planner = planner
         self._understanding: Understanding | None = None
         self._catalog_tables: object = None
@@ -153,11 +157,21 @@ class QueryEngine:
 
     @property
     def values(self) -> dict[str, list[str]]:
-        """Dimension values, read from the data once (or given)."""
+        """Dimension values: given, loaded on first use (a callable), or read from the data once."""
+        if callable(self._values):
+            loaded, ranges = split_values_file(self._values())
+            self._values = loaded
+            if self._time_ranges is None:
+                self._time_ranges = ranges
         if self._values is None:
             self._values, self._time_ranges = lake_facts(self.model, self.executor,  # type: ignore[arg-type]
                                                          self.system_principal)
         return self._values
+
+    def reload_values(self, data: dict[str, Any]) -> None:
+        """A refreshed values file's contents (values and time ranges): understanding is rebuilt on next use."""
+        self._values, self._time_ranges = split_values_file(data)
+        self._understanding = None
 
     @property
     def time_ranges(self) -> TimeRanges:

@@ -32,7 +32,7 @@ from typing import Any
 
 from engine.domain import Answer
 from engine.errors import BotError, ExecutionFailed
-from engine.formatting import format_bytes
+from engine.formatting import format_bytes, link_note
 from engine.heartbeat import Heartbeat
 from engine.jobs import (AskJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
                          job_from_dict, job_to_dict, salvage)
@@ -312,8 +312,10 @@ class Worker:
                                                      state.output_location)
                 later = chart_later(self.poster, job.reply_to)
                 with self.observer.stage("present"):
-                    answer = self.engine.present(prepared, table, footer=cost_footer(state), charts=not later,
-                                                 download_url=download if table.truncated else None)
+                    link = download if table.truncated else None
+                    footer = " · ".join(part for part in (cost_footer(state), link_note(link)) if part)
+                    answer = self.engine.present(prepared, table, footer=footer, charts=not later,
+                                                 download_url=link)
                 self._post(job, answer, state)
                 if later:
                     self._post_chart(job, prepared, answer)

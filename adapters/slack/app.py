@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -34,8 +34,10 @@ from adapters.slack.poster import answer_state_key
 from adapters.slack.gate import malformed
 from engine.domain import ReplyTarget
 from engine.errors import Refused
-from engine.guide import Guide
 from engine.intake import Intake
+
+if TYPE_CHECKING:  # the guide (and the sqlglot it needs) is built on first use
+    from engine.guide import Guide
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +134,18 @@ class EmailCache:
         return email
 
 
-def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str, guide: Guide | None = None,
-                    digests: Digests | None = None) -> SlackApp:
+def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
+                    guide: Guide | Callable[[], Guide] | None = None, digests: Digests | None = None) -> SlackApp:
     """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda.
 
-    With a ``guide`` (what the semantic model answers) the AI-app assistant threads and the App
+    With a ``guide`` (what the semantic model answers; or a function building it, called when an
+    assistant thread or the App Home first needs it) the AI-app assistant threads and the App
     Home tab are served too."""
     client = intake_client(client)
-    app = SlackApp(client=client, signing_secret=signing_secret, process_before_response=True,
-                   token_verification_enabled=False, before_authorize=_slack_reachable(client))
+    # a name given, bolt need not walk the call stack for one (inspect.stack: ~0.1 s of a cold start)
+    app = SlackApp(name="athena-query-bot", client=client, signing_secret=signing_secret,
+                   process_before_response=True, token_verification_enabled=False,
+                   before_authorize=_slack_reachable(client))
     app.use(_well_formed)
     emails = EmailCache(client)
 
@@ -316,8 +321,9 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str, gu
         ack()  # link buttons open in the browser; Slack still sends the click
 
     if guide is not None:
-        register_assistant(app, start, receiver.conversations, guide)
-        register_home(app, client, receiver.conversations, guide, digests)
+        guide_of = guide if callable(guide) else (lambda: guide)
+        register_assistant(app, start, receiver.conversations, guide_of)
+        register_home(app, client, receiver.conversations, guide_of, digests)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Assistant, BoltResponse
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
@@ -29,8 +29,10 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import clip
 from adapters.slack.home import Digests, home_view, recent_questions
-from engine.guide import Guide
 from engine.ports import ConversationStore
+
+if TYPE_CHECKING:  # the guide (and the sqlglot it needs) is built on first use
+    from engine.guide import Guide
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,10 @@ def show_thinking(client: WebClient, channel: str, thread_ts: str, question: str
                     err.response.get("error"))
 
 
-def register_assistant(app: App, start: Start, conversations: ConversationStore, guide: Guide) -> Assistant:
-    """The Assistant middleware, registered on ``app``; ``start`` takes a question in."""
+def register_assistant(app: App, start: Start, conversations: ConversationStore,
+                       guide: Callable[[], Guide]) -> Assistant:
+    """The Assistant middleware, registered on ``app``; ``start`` takes a question in; ``guide``
+    gives what the model answers (built on first call)."""
     assistant = Assistant(thread_context_store=StoredThreadContext(conversations))
 
     @assistant.thread_started
@@ -99,8 +103,9 @@ def register_assistant(app: App, start: Start, conversations: ConversationStore,
         conversations.save(key, {**(conversations.load(key) or {}), "user": thread.get("user_id"),
                                  "context": thread.get("context") or {}, "at": time.time()})
         say(GREETING)
-        if guide.examples:
-            set_suggested_prompts(prompts=suggested_prompts(guide), title=PROMPTS_TITLE)
+        known = guide()
+        if known.examples:
+            set_suggested_prompts(prompts=suggested_prompts(known), title=PROMPTS_TITLE)
 
     @assistant.user_message
     def on_user_message(payload: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
@@ -116,7 +121,7 @@ def register_assistant(app: App, start: Start, conversations: ConversationStore,
     return assistant
 
 
-def register_home(app: App, client: WebClient, conversations: ConversationStore, guide: Guide,
+def register_home(app: App, client: WebClient, conversations: ConversationStore, guide: Callable[[], Guide],
                   digests: Digests | None = None) -> None:
     """Publish the App Home tab whenever a user opens it."""
 
@@ -125,5 +130,5 @@ def register_home(app: App, client: WebClient, conversations: ConversationStore,
         if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
             return
         user = event["user"]
-        client.views_publish(user_id=user, view=home_view(guide, recent_questions(conversations, user),
+        client.views_publish(user_id=user, view=home_view(guide(), recent_questions(conversations, user),
                                                           digests(user) if digests else None))

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject,
                                      PlainTextObject, SectionBlock)
 
 from adapters.slack.blocks import clip, escape
-from engine.guide import Guide
 from engine.ports import ConversationStore
+
+if TYPE_CHECKING:  # the guide (and the sqlglot it needs) is built on first use
+    from engine.guide import Guide
 
 RECENT = 8  # recent questions kept per user
 MAX_HOME_BLOCKS = 100
