@@ -8,7 +8,7 @@ CHECKOV_VENV  := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_SPEC  := checkov>=3.2,<4
 
-.PHONY: demo test bench score install browser clean checkov
+.PHONY: demo test bench score gallery screenshots install browser clean checkov
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ browser:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# one PNG per chart shape, drawn from real answers on the sample lake, into charts-out/ (ignored by git)
+gallery: $(STAMP)
+	$(BIN)/python -m bench.gallery --out charts-out
+
+# the README's pictures of an answer in Slack and in Teams: real blocks and card as HTML, captured
+# with headless Chromium into docs/images/ (committed)
+screenshots: $(STAMP) browser
+	$(BIN)/python -m bench.screens --out docs/images
 
 # accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
 score: $(STAMP)

@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     digests.add_argument("--now", help="run-due: the instant to run what is due at (ISO date-time; default now)")
     digests.add_argument("--lake", help="local backend: the lake folder")
 
+    teams_manifest = sub.add_parser("teams-manifest",
+                                    help="write the Teams app manifest's prompt starters from the semantic model")
+    teams_manifest.add_argument("--model", help="semantic model YAML (default: ATHENA_BOT_MODEL or the sample)")
+    teams_manifest.add_argument("--manifest", type=Path, default=Path("deploy/teams/manifest.json"))
+    teams_manifest.add_argument("--out", type=Path, help="write here (default: rewrite --manifest)")
+
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
@@ -138,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
             return serve_slack(settings, args.host, args.port, args.socket, backend())
         if args.command == "semantic-model":
             return _init_model(Path(args.lake), args.out, args.name)
+        if args.command == "teams-manifest":
+            from adapters.teams.manifest import write_manifest
+            from engine.semantic_model import load_model
+
+            print(f"Prompt starters written to {write_manifest(args.manifest, load_model(settings.model_path), args.out)}")
+            return 0
         if args.command == "demo":
             from bot.demo import run_demo
 

@@ -7,6 +7,7 @@ ATHENA_BOT_BACKEND=aws the app enqueues on SQS and the worker service posts the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:  # the receiver on Lambda loads neither the local stack nor the worker
     from bot.bootstrap import AwsApp
+    from engine.guide import Guide
     from engine.ports import Queue
     from engine.worker import Worker
 
@@ -71,8 +73,10 @@ def build_local_slack(settings: Settings, slack: SlackSettings) -> LocalSlackSta
     client = web_client(slack.bot_token, slack.api_url)
     poster = SlackPoster(client, local.conversations, slack.quicksight_url)
     worker = local_worker(settings, local.app.engine, local.queue, {"slack": poster})
-    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret), worker,
-                           local.queue, local.conversations, poster, settings)
+    from engine.guide import build_guide
+
+    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, build_guide(local.app.model)),
+                           worker, local.queue, local.conversations, poster, settings)
 
 
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,
@@ -83,7 +87,17 @@ def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettin
 
         session = boto3.Session()
     intake = aws_intake(settings, aws or AwsSettings.from_env(), session, "Slack")
-    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret)
+    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret,
+                           functools.cache(lambda: model_guide(settings.model_path)))
+
+
+def model_guide(model_path: str) -> Guide:
+    """What the model answers, for the assistant's prompts and the App Home; on Lambda built on the
+    first assistant thread or App Home visit, not at cold start (it loads sqlglot and the rules)."""
+    from engine.guide import build_guide
+    from engine.semantic_model import load_model
+
+    return build_guide(load_model(model_path))
 
 
 def register_chat_posters(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:

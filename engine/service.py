@@ -12,7 +12,8 @@ from typing import Any, Protocol
 from sqlglot import exp
 
 from engine.compiler import Compiler, to_athena_sql
-from engine.domain import Answer, Principal, ResultTable
+from engine.chart_hints import chart_hints
+from engine.domain import Answer, ChartHints, Principal, ResultTable
 from engine.errors import BotError, ExecutionFailed, GuardRejected, NeedsClarification
 from engine.guard import GuardedQuery, SqlGuard
 from engine.planner import (MAX_REPAIRS, Planner, PlannerRejected, PlanRequest, model_context,
@@ -33,7 +34,7 @@ class ChartMaker(Protocol):
     """Turns a result into a chart: (kind, PNG bytes), or None when no chart fits."""
 
     def __call__(self, table: ResultTable, title: str, labels: dict[str, str],
-                 formats: dict[str, str]) -> tuple[str, bytes] | None: ...
+                 formats: dict[str, str], hints: ChartHints | None = None) -> tuple[str, bytes] | None: ...
 
 
 @dataclass
@@ -301,12 +302,21 @@ class QueryEngine:
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
                         download_url=download_url, options=list(query.alternatives) if query else [],
                         saved={"query": query.to_dict()} if query else None)
-        if charts and self.chart_maker is not None:
-            title = describe_query(query, self.model) if query else prepared.question
-            chart = self.chart_maker(table, title, labels, formats)
-            if chart:
-                answer.chart_kind, answer.chart_png = chart
+        if charts:
+            self.add_chart(prepared, answer)
         return answer
+
+    def add_chart(self, prepared: Prepared, answer: Answer) -> None:
+        """Draw the answer's chart (the slow part of presenting: posted after the text when the
+        poster can add it to the message later)."""
+        if self.chart_maker is None or answer.table is None or answer.status != "answered":
+            return
+        query = prepared.query
+        title = describe_query(query, self.model) if query else prepared.question
+        chart = self.chart_maker(answer.table, title, answer.column_labels, answer.column_formats,
+                                 chart_hints(query, self.model))
+        if chart:
+            answer.chart_kind, answer.chart_png = chart
 
     def ask(self, question: str, principal: Principal, as_of: dt.date | None = None,
             conversation_id: str | None = None, charts: bool = True) -> Answer:

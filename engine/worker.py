@@ -39,7 +39,7 @@ from engine.jobs import (AskJob, DigestJob, JobFormatError, QueryCheck, QueryEve
                          job_from_dict, job_to_dict, salvage)
 from engine.planner import MAX_REPAIRS
 from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Lease, Observer, PendingQueries,
-                          Queue, QueueMessage, QueryState, ReplyPoster)
+                          Queue, QueueMessage, QueryState, ReplyPoster, chart_later)
 from engine.service import Prepared, QueryEngine, failure_answer
 
 log = logging.getLogger(__name__)
@@ -245,9 +245,12 @@ class Worker:
                 answer = failure_answer(job.question, err)
                 self._post(job, answer)
                 return {"outcome": answer.status}
+            later = chart_later(self.poster, job.reply_to)
             with self.observer.stage("present"):
-                answer = self.engine.present(prepared, table)
+                answer = self.engine.present(prepared, table, charts=not later)
             self._post(job, answer)
+            if later:
+                self._post_chart(job, prepared, answer)
             return {"outcome": answer.status}
 
         key = f"ask#{job.job_id}"
@@ -333,10 +336,16 @@ class Worker:
                 with self.observer.stage("fetch"):
                     table, download = executor.fetch(execution_id, job.principal, self.engine.answer_rows,
                                                      state.output_location)
+                later = chart_later(self.poster, job.reply_to)
                 with self.observer.stage("present"):
                     link = download if table.truncated else None
                     footer = " · ".join(part for part in (cost_footer(state), link_note(link)) if part)
-                    answer = self.engine.present(prepared, table, footer=footer, download_url=link)
+                    answer = self.engine.present(prepared, table, footer=footer, charts=not later,
+                                                 download_url=link)
+                self._post(job, answer, state)
+                if later:
+                    self._post_chart(job, prepared, answer)
+                return {"outcome": answer.status}
             else:
                 repairs = int(record.get("repairs", 0))
                 if state.state == "FAILED" and prepared.source == "planner" and repairs < MAX_REPAIRS:
@@ -417,6 +426,22 @@ class Worker:
     @staticmethod
     def _error(job: AskJob, message: str, prepared: Prepared) -> Answer:
         return Answer(status="error", question=job.question, message=message, sql=prepared.sql)
+
+    def _post_chart(self, job: AskJob, prepared: Prepared, answer: Answer) -> None:
+        """Draw the chart of an answer already posted and add it to that message.
+
+        The text is what was asked for and is already with the user, so a chart that cannot be
+        drawn or posted is logged and the job still ends answered: retrying the step would only
+        risk replacing a good answer with a failure notice."""
+        try:
+            with self.observer.stage("chart"):
+                self.engine.add_chart(prepared, answer)
+            if answer.chart_png:
+                with self.observer.stage("post_chart"):
+                    self.poster.post_chart(job.reply_to, answer)  # type: ignore[attr-defined]
+                self.checkpoint("charted", job.job_id)
+        except Exception:  # noqa: BLE001 - see above
+            log.exception("job %s: the chart was not added to its answer", job.job_id)
 
     def _post(self, job: AskJob, answer: Answer, state: QueryState | None = None) -> None:
         answer.answer_id = job.job_id  # a repeat of this answer updates the same message

@@ -62,11 +62,14 @@ def test_template_serves_slack_with_secrets_read_at_run_time() -> None:
 def test_slack_manifest_matches_the_app() -> None:
     manifest = yaml.safe_load((TEMPLATE.parent / "slack" / "manifest.yaml").read_text())
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "files:write", "users:read", "users:read.email",
-            "im:history", "channels:history", "groups:history"} <= scopes
+    assert {"app_mentions:read", "chat:write", "commands", "files:write", "files:read", "users:read",
+            "users:read.email", "im:history", "channels:history", "groups:history", "assistant:write"} <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_mention", "message.im", "message.channels", "message.groups"} <= events
+    assert {"app_mention", "message.im", "message.channels", "message.groups", "app_home_opened",
+            "assistant_thread_started", "assistant_thread_context_changed"} <= events
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["assistant_view"]["assistant_description"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
 
@@ -81,3 +84,18 @@ def test_teams_app_package_files() -> None:
     for name, size in (("color", 192), ("outline", 32)):
         data = (folder / manifest["icons"][name]).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (size, size)
+
+
+def test_teams_prompt_starters_are_written_from_the_model() -> None:
+    import json
+
+    from adapters.teams.manifest import with_prompt_starters
+    from engine.semantic_model import load_model
+
+    manifest = json.loads((TEMPLATE.parent / "teams" / "manifest.json").read_text())
+    model = load_model(Path(__file__).resolve().parent.parent / "bot" / "semantic_models" / "sample.yaml")
+    assert manifest == with_prompt_starters(manifest, model)  # `athena-bot teams-manifest` was run
+    [commands] = [c["commands"] for c in manifest["bots"][0]["commandLists"]]
+    assert 3 <= len(commands) <= 10
+    assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+    assert commands[0]["title"] == "revenue by customer region"

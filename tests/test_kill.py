@@ -87,8 +87,8 @@ def test_kills_mid_run_and_a_restart_after_the_lease_lose_and_double_nothing(lak
     assert result.charts == len(jobs)  # one chart per thread, the repeats' uploads skipped
     by_id = {s.job.job_id: s for s in jobs}
     posted_kills = Counter(killed[point] for point in ("posted@2", "posted@1"))
-    for job_id, kills in posted_kills.items():  # posted again after each kill: into the same message
-        assert fake.messages[by_id[job_id].placeholder].updates == kills + 1
+    for job_id, kills in posted_kills.items():  # killed after its text: text again each time, then the chart
+        assert fake.messages[by_id[job_id].placeholder].updates == kills + 2
     [notice] = fake.thread_messages(odd.channel, odd.thread)
     assert "couldn't read this request" in notice.text and notice.updates == 1
     assert queue.counts() == {"jobs": 0, "jobs-dlq": 1}  # only the unreadable one, its sender told

@@ -86,6 +86,7 @@ class SlackDigests:
         self.client = client
         self.email_of = email_of
         self.zones = TimeZones(client)
+        self.home: Callable[[str], None] | None = None  # publishes the app's whole App Home, when it has one
 
     def route(self, question: str, slack_text: str, principal: Principal, user: str, channel: str,
               thread_ts: str) -> bool | tuple[str, dict[str, Any]]:
@@ -247,7 +248,20 @@ class SlackDigests:
             return {"frequency": str(err)[:150]}
         return None
 
+    def home_section(self, user: str) -> list[dict[str, Any]]:
+        """The App Home's digests: the user's list with its buttons."""
+        try:
+            principal = self.receiver.identity.resolve("slack", user, self.email_of(user))
+        except Refused:
+            return list_blocks([])
+        return list_blocks(self.service.list_for(principal))
+
     def publish_home(self, user: str) -> None:
+        """The App Home again (after a button in it): the whole home when the app serves one
+        (``home``, set by the app), else the digests alone."""
+        if self.home is not None:
+            self.home(user)
+            return
         try:
             principal = self.receiver.identity.resolve("slack", user, self.email_of(user))
         except Refused:
@@ -265,8 +279,9 @@ def spec(schedule: Schedule, condition: Condition, value_in_percent: bool, targe
             "question": question}
 
 
-def register(app: Any, digests: SlackDigests) -> None:
-    """The digest listeners on the bolt app."""
+def register(app: Any, digests: SlackDigests, home: bool = True) -> None:
+    """The digest listeners on the bolt app; ``home``: the App Home tab too (when the app serves
+    no home of its own)."""
 
     @app.action(SCHEDULE)
     def on_schedule(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -310,6 +325,9 @@ def register(app: Any, digests: SlackDigests) -> None:
     def on_edit_submit(ack: Callable[..., None], body: dict[str, Any]) -> None:
         errors = digests.submit_edit(body)
         ack(response_action="errors", errors=errors) if errors else ack()
+
+    if not home:
+        return
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any]) -> None:
