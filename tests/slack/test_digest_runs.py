@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import subprocess
 import sys
@@ -86,14 +87,16 @@ def test_run_due_posts_once_in_the_channel_with_the_schedules_dates(env: dict[st
     assert "running digest" in done.stdout and "Mon 16 Jun 2025, 00:30 CEST" in done.stdout
     [post] = channel_posts(fake)
     assert post.params.get("thread_ts") is None  # a channel message, not a thread reply
-    [update] = fake.of("chat.update")
-    assert update.params["ts"] == post.result["ts"]
-    assert update.params["text"].startswith("Revenue (completed orders) by customer region, 9 Jun 2025 - 15 Jun 2025")
-    blocks = blocks_text(update)
+    text, chart = fake.of("chat.update")  # the text as soon as the rows are back, then with its chart
+    assert text.params["ts"] == chart.params["ts"] == post.result["ts"]
+    assert text.params["text"].startswith("Revenue (completed orders) by customer region, 9 Jun 2025 - 15 Jun 2025")
+    blocks = blocks_text(chart)
     assert "As of Mon 16 Jun 2025, 00:30 CEST" in blocks and "every Monday at 00:30 (Europe/Berlin)" in blocks
     assert '"digest_pause"' in blocks and '"Unsubscribe"' in blocks
-    [share] = fake.of("files.completeUploadExternal")
-    assert share.params["channel_id"] == "C1"
+    [upload] = fake.of("files.completeUploadExternal")  # no channel: shown in the post's image block
+    files = upload.params["files"]
+    file_id = (json.loads(files) if isinstance(files, str) else files)[0]["id"]
+    assert "channel_id" not in upload.params and f'"slack_file": {{"id": "{file_id}"}}' in blocks
     after = stored(env, digest)
     assert after.last_outcome == "posted" and after.next_run == "2025-06-22T22:30:00Z"
     # the post's thread takes follow-ups: the query is its conversation's
@@ -103,7 +106,7 @@ def test_run_due_posts_once_in_the_channel_with_the_schedules_dates(env: dict[st
     assert thread["query"]["time_range"]["start"] == "2025-06-09"
 
     assert "0 digest run(s) due" in run_due(env, "2025-06-15T22:30:00Z")  # the same instant again
-    assert len(channel_posts(fake)) == 1 and len(fake.of("chat.update")) == 1
+    assert len(channel_posts(fake)) == 1 and len(fake.of("chat.update")) == 2  # nothing more: the text and its chart, once
 
 
 def test_a_missed_run_runs_once_for_its_latest_slot(env: dict[str, str], app: LocalApp, fake: FakeSlack) -> None:

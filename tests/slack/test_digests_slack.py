@@ -134,6 +134,9 @@ def test_app_home_shows_the_digests(slack_rig: SlackRig) -> None:
     view = published.params["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert view["type"] == "home" and "orders yesterday" in json.dumps(view) and "digest_pause" in json.dumps(view)
+    ids = [b.get("block_id") for b in view["blocks"]]
+    assert "examples" in ids and "recent" in ids  # one App Home: what to ask, recent questions, then the digests
+    assert len(slack_rig.fake.of("views.publish")) == 1
 
 
 def test_a_channel_named_in_words_must_be_one_the_bot_is_in(slack_rig: SlackRig) -> None:
