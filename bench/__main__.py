@@ -7,12 +7,15 @@
 - guard + transpile (one sqlglot pass: check, qualify, Athena and DuckDB SQL) per dev-set question
 - execution accuracy on the dev set (tests/dev_set/questions.yaml) on this lake
 - the blind and second-domain sets through the jsonl CLI: accuracy and answered-but-wrong rate
-- chart rendering per chart kind
+- chart rendering per chart kind (2x PNGs; `make gallery` writes one per chart shape to look at)
 - queue + worker throughput on the local stack (jobs per second)
-- Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer
+- Slack on loopback (bench/slack.py): ack latency under 20 concurrent signed events, event -> answer;
+  one at a time, event -> first text answer and event -> chart, each as a ratio to the bare query
+- digests (bench/digests.py): finding the due ones among 10,000 stored, due instant -> channel post
 - the web chat (bench/web.py): submit in the page -> answer rendered (AppTest), next to the engine's time
 - verified questions (bench/verified.py): an answer from a verified question versus the normal path
 - the AWS path on loopback (bench/aws.py): result fetch via S3 vs paging, SQS worker throughput
+- cold start of the Lambda entry points (bench/cold.py), as ratios to `python -c pass`
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from bot.bootstrap import build_local, ensure_sample_lake
 from bot.settings import Settings
 from charts.choose import choose_chart
 from charts.render import render_png
+from engine.chart_hints import chart_hints
+from engine.presenter import describe_query
 from engine.domain import LOCAL_ANALYST, ReplyTarget
 from engine.jobs import AskJob, encode_job
 from engine.worker import Worker
@@ -95,7 +100,9 @@ def bench_charts(app, rounds: int) -> dict[str, list[float]]:  # noqa: ANN001
     out: dict[str, list[float]] = {}
     for name, q in samples.items():
         answer = app.engine.ask(q, LOCAL_ANALYST, AS_OF, charts=False)
-        spec = choose_chart(answer.table, q)
+        query = app.engine.prepare(q, LOCAL_ANALYST, AS_OF).query
+        spec = choose_chart(answer.table, describe_query(query, app.model), answer.column_labels,
+                            answer.column_formats, chart_hints(query, app.model))
         render_png(spec, answer.table)
         times = []
         for _ in range(rounds):
@@ -204,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.slack import run as run_slack
 
     run_slack(settings.lake)
+    from bench.digests import run as run_digests
+
+    run_digests(settings.lake)
     from bench.web import run as run_web
 
     run_web(settings.lake, rounds=3)
@@ -214,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.aws import run as run_aws
 
         run_aws(settings.lake)
+    from bench.cold import ROOT as CHECKOUT, report as cold_report
+
+    print("\n".join(cold_report([CHECKOUT], rounds=5)))
     return 0
 
 

@@ -7,34 +7,34 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.local.catalog import LakeError, LocalCatalog
-from adapters.local.duckdb_executor import DuckDBExecutor
-from adapters.local.identity import FileIdentity, OpenLocalIdentity
-from adapters.local.sample_lake import build_sample_lake
-from adapters.local.sqlite_queue import SQLiteQueue
 from bot.aws_settings import ConfigError
 from bot.settings import SAMPLE_MODEL, Settings
-from charts import make_chart
 from engine.intake import Intake
 from engine.jobs import encode_job
-from engine.planner import Planner
 from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
 from engine.routing import RoutingPoster
-from engine.semantic_model import SemanticModel, load_model
-from engine.service import QueryEngine
 
-if TYPE_CHECKING:  # AWS adapters are imported only when the AWS backend is wired
+# Each entry point imports what it uses, when it uses it: the Slack receiver must not load
+# DuckDB, pandas or sqlglot, and the AWS worker not the local lake's builder.
+if TYPE_CHECKING:
     import boto3
 
     from adapters.aws.idempotency import DynamoIdempotency
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sqs_queue import SQSQueue
+    from adapters.local.catalog import LocalCatalog
+    from adapters.local.sqlite_queue import SQLiteQueue
     from bot.aws_settings import AwsSettings
+    from bot.values import ValuesFile
+    from engine.digests.service import DigestService
+    from engine.planner import Planner
+    from engine.semantic_model import SemanticModel
+    from engine.service import QueryEngine
     from engine.worker import Worker
 
 
@@ -58,6 +58,8 @@ def ensure_sample_lake(settings: Settings, scale: float = 1.0) -> bool:
         return False
     if settings.model_path.resolve() != SAMPLE_MODEL.resolve():
         raise LakeMissing(f"No tables in lake {lake}. Point ATHENA_BOT_LAKE or --lake at your lake.")
+    from adapters.local.sample_lake import build_sample_lake  # numpy and pandas: only to build one
+
     print(f"Building the sample lake in {lake} (scale {scale}) ...", file=sys.stderr)
     build_sample_lake(lake, scale=scale)
     return True
@@ -66,6 +68,12 @@ def ensure_sample_lake(settings: Settings, scale: float = 1.0) -> bool:
 def build_local(settings: Settings, conversations: ConversationStore | None = None,
                 charts: bool = True) -> LocalApp:
     """Wire the embedded default: DuckDB over the local lake, local identities."""
+    from adapters.local.catalog import LakeError, LocalCatalog
+    from adapters.local.duckdb_executor import DuckDBExecutor
+    from charts import make_chart
+    from engine.semantic_model import load_model
+    from engine.service import QueryEngine
+
     catalog = LocalCatalog(settings.lake)
     try:
         tables = catalog.tables()
@@ -83,12 +91,17 @@ def build_local(settings: Settings, conversations: ConversationStore | None = No
                          conversations=conversations, default_metric=settings.default_metric,
                          max_rows=settings.max_rows, answer_rows=settings.answer_rows,
                          planner=build_planner(settings, model))
-    identity: IdentityResolver = FileIdentity(settings.identity_file) if settings.identity_file \
-        else OpenLocalIdentity()
     from bot.curation import attach_verified, verified_store
 
     attach_verified(engine, verified_store(settings))  # answers from verified questions, with the badge
-    return LocalApp(settings, model, catalog, engine, identity)
+    return LocalApp(settings, model, catalog, engine, local_identity(settings))
+
+
+def local_identity(settings: Settings) -> IdentityResolver:
+    """The identity file's users, or everyone as the local analyst."""
+    from adapters.local.identity import FileIdentity, OpenLocalIdentity
+
+    return FileIdentity(settings.identity_file) if settings.identity_file else OpenLocalIdentity()
 
 
 def build_planner(settings: Settings, model: SemanticModel, session: Any = None) -> Planner | None:
@@ -107,25 +120,46 @@ def build_planner(settings: Settings, model: SemanticModel, session: Any = None)
 
 
 def local_queue(settings: Settings, path: Path | None = None) -> SQLiteQueue:
+    from adapters.local.sqlite_queue import SQLiteQueue
+
     return SQLiteQueue(path or settings.state_path, max_receives=settings.max_receives,
                        visibility_timeout=settings.visibility_timeout)
 
 
 def local_worker(settings: Settings, engine: QueryEngine, queue: SQLiteQueue,
                  posters: dict[str, ReplyPoster] | None = None) -> Worker:
-    """The embedded default's worker: answers go to each platform's poster, the rest print."""
+    """The embedded default's worker: answers go to each platform's poster, the rest print; it
+    runs the digests of the local store too."""
     from adapters.local.sqlite_store import SQLiteIdempotency
     from adapters.terminal.poster import ConsolePoster
+    from engine.digests.runner import DigestRunner
     from engine.worker import Worker
 
     from bot.curation import equip_worker, feedback_store
 
     posters = with_web_poster(posters, engine.conversations)
-    worker = Worker(queue, engine, RoutingPoster(posters, ConsolePoster(settings.charts_dir)),
+    poster = RoutingPoster(posters, ConsolePoster(settings.charts_dir))
+    digests = DigestRunner(local_digests(settings), engine, local_identity(settings), poster, settings.as_of)
+    worker = Worker(queue, engine, poster,
                     SQLiteIdempotency(settings.state_path), max_receives=settings.max_receives,
                     default_as_of=settings.as_of, visibility_timeout=settings.visibility_timeout,
-                    checkpoint=crash_test_pause())
+                    checkpoint=crash_test_pause(), digests=digests)
     return equip_worker(worker, settings, feedback_store(settings))
+
+
+def local_digests(settings: Settings) -> DigestService:
+    """Digests in the local SQLite state; the local scheduler loop fires them."""
+    from adapters.local.digest_store import SQLiteDigestStore
+    from engine.digests.service import DigestService
+
+    return DigestService(SQLiteDigestStore(settings.state_path), admin_groups=settings.digest_admin_groups)
+
+
+def run_scheduler(settings: Settings, queue: SQLiteQueue, stop: threading.Event) -> threading.Thread:
+    """The local scheduler loop on a daemon thread: due digests -> DigestJobs on the local queue."""
+    from engine.digests.scheduler import LocalScheduler, run_in_thread as schedule_in_thread
+
+    return schedule_in_thread(LocalScheduler(local_digests(settings), queue), stop, settings.scheduler_seconds)
 
 
 def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], None] | None:
@@ -180,19 +214,27 @@ def local_intake(settings: Settings) -> LocalIntake:
     app = build_local(settings, conversations=conversations)
     queue = local_queue(settings)
     return LocalIntake(app, queue, conversations,
-                       Intake(app.identity, lambda job: queue.send(encode_job(job)), conversations, settings.as_of))
+                       Intake(app.identity, lambda job: queue.send(encode_job(job)), conversations, settings.as_of,
+                              local_digests(settings)))
 
 
 def aws_intake(settings: Settings, aws: AwsSettings, session: Any, surface: str) -> Intake:
     """Questions from a chat surface go to SQS; thread state lives in DynamoDB."""
+    from adapters.aws.clients import LazyClient
     from adapters.aws.dynamodb import DynamoConversationStore
     from adapters.aws.sqs_queue import SQSQueue
 
     if not aws.conversations_table:
         raise ConfigError(f"ATHENA_BOT_CONVERSATIONS_TABLE must be set to serve {surface} on AWS")
-    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    queue = SQSQueue(LazyClient(session, "sqs"), aws.queue_url)
+    digests = None
+    if aws.digests_table:
+        from bot.aws_digests import aws_digest_service
+
+        digests = aws_digest_service(settings, aws, session)
     return Intake(build_aws_identity(settings, aws, session), lambda job: queue.send(encode_job(job)),
-                  DynamoConversationStore(session.client("dynamodb"), aws.conversations_table), settings.as_of)
+                  DynamoConversationStore(LazyClient(session, "dynamodb"), aws.conversations_table),
+                  settings.as_of, digests)
 
 
 def stop_on_signals() -> threading.Event:
@@ -225,78 +267,151 @@ class AwsApp:
     idempotency: DynamoIdempotency
     observer: PowertoolsObserver
     poster: RoutingPoster
+    session: Any = None
+    values_file: ValuesFile | None = None
+    refresh_hooks: list[Callable[[], None]] = field(default_factory=list)
     dashboards: Any = None  # the QuickSightPublisher, when QuickSight dashboards are configured
 
+    def refresh(self) -> None:
+        """Between batches: pick up a refreshed values file and rotated secrets (each cached)."""
+        try:
+            values = self.values_file.changed() if self.values_file is not None else None
+            if values is not None:
+                self.engine.reload_values(values)
+            for hook in self.refresh_hooks:
+                hook()
+        except Exception:  # noqa: BLE001 - what is in hand keeps working; the next refresh retries
+            logging.getLogger(__name__).exception("refresh failed; keeping the current values and tokens")
 
-def load_values_file(location: str, session: boto3.Session) -> dict[str, Any]:
-    """Dimension values (and time ranges) cached as JSON in a local file or at s3://bucket/key."""
-    import json
-    from urllib.parse import urlparse
 
-    if location.startswith("s3://"):
-        url = urlparse(location)
-        body = session.client("s3").get_object(Bucket=url.netloc, Key=url.path.lstrip("/"))["Body"].read()
-        return json.loads(body)
-    return json.loads(Path(location).read_text(encoding="utf-8"))
+class ParameterAccessMap(Mapping[str, Any]):
+    """The group map read from its SSM parameter on use (cached there), so edits need no redeploy."""
+
+    def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
+        self.read = read
+        self._raw: dict[str, Any] | None = None
+        self._parsed: dict[str, Any] = {}
+
+    def _current(self) -> dict[str, Any]:
+        from adapters.aws.identity import parse_access_map
+
+        raw = self.read()
+        if raw is not self._raw:
+            self._parsed, self._raw = parse_access_map(raw), raw
+        return self._parsed
+
+    def __getitem__(self, group: str) -> Any:
+        return self._current()[group]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
 
 
-def build_aws_identity(settings: Settings, aws: AwsSettings, session: boto3.Session) -> IdentityResolver:
+def build_aws_identity(settings: Settings, aws: AwsSettings, session: Any) -> IdentityResolver:
     """The configured IdentityResolver: Identity Center, Cognito, a local file, or open."""
+    from adapters.aws.clients import LazyClient
     from adapters.aws.identity import CognitoResolver, IdentityCenterResolver, parse_access_map
 
-    access = parse_access_map(aws.group_access)
+    access: Mapping[str, Any] = parse_access_map(aws.group_access)
+    if aws.group_access_parameter:
+        from adapters.aws.secrets import JsonParameter
+
+        access = ParameterAccessMap(JsonParameter(LazyClient(session, "ssm"), aws.group_access_parameter,
+                                                  aws.group_access_ttl_seconds))
     if aws.identity_source == "identity-center":
-        return IdentityCenterResolver(session.client("identitystore"), aws.identity_store_id or "", access)
+        return IdentityCenterResolver(LazyClient(session, "identitystore"), aws.identity_store_id or "",
+                                      access)  # type: ignore[arg-type]
     if aws.identity_source == "cognito":
-        return CognitoResolver(session.client("cognito-idp"), aws.cognito_user_pool_id or "", access)
+        return CognitoResolver(LazyClient(session, "cognito-idp"), aws.cognito_user_pool_id or "",
+                               access)  # type: ignore[arg-type]
     if aws.identity_source == "file" and settings.identity_file:
-        return FileIdentity(settings.identity_file)
+        return local_identity(settings)
+    from adapters.local.identity import OpenLocalIdentity
+
     return OpenLocalIdentity()
+
+
+def fetch_model(settings: Settings, session: Any) -> Path:
+    """The semantic model file: the image's, or (ATHENA_BOT_MODEL=s3://...) downloaded once to /tmp."""
+    if not settings.model_uri:
+        return settings.model_path
+    from urllib.parse import urlparse
+
+    url = urlparse(settings.model_uri)
+    body = session.client("s3").get_object(Bucket=url.netloc, Key=url.path.lstrip("/"))["Body"].read()
+    settings.model_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.model_path.write_bytes(body)
+    return settings.model_path
 
 
 def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | None = None,
               posters: dict[str, ReplyPoster] | None = None,
               default_poster: ReplyPoster | None = None) -> AwsApp:
-    """Wire production: SQS, Athena as each user's role, Glue, DynamoDB, SSO/Cognito, Powertools."""
+    """Wire production: SQS, Athena as each user's role, Glue, DynamoDB, SSO/Cognito, Powertools.
+
+    Nothing here calls AWS: every client is created on first use, and the values file is read
+    when the first question needs it (a fresh stack has none yet; see bot/values.py).
+    """
     import boto3
 
     from adapters.aws.athena import AthenaExecutor
+    from adapters.aws.clients import LazyClient
     from adapters.aws.dynamodb import DynamoConversationStore, DynamoPendingQueries
     from adapters.aws.glue import GlueCatalog
     from adapters.aws.idempotency import DynamoIdempotency
     from adapters.aws.observability import PowertoolsObserver
     from adapters.aws.sessions import RoleSessions
     from adapters.aws.sqs_queue import SQSQueue
-    from engine.values import split_values_file
+    from bot.values import ValuesFile
+    from charts import make_chart
+    from engine.semantic_model import load_model
+    from engine.service import QueryEngine
+    from engine.values import declared_values
     from engine.worker import Worker
 
     session = session or boto3.Session()
-    model = load_model(settings.model_path)
-    catalog = GlueCatalog(session.client("glue"), aws.glue_databases, ttl_seconds=aws.glue_ttl_seconds)
-    roles = RoleSessions(session)
+    model = load_model(fetch_model(settings, session))
+    catalog = GlueCatalog(LazyClient(session, "glue"), aws.glue_databases, ttl_seconds=aws.glue_ttl_seconds)
+    roles = RoleSessions(session, refresh_margin_seconds=1800)  # CSV links get >= 30 min
     executor = AthenaExecutor(roles.client, workgroup=aws.workgroup, database=aws.database,
                               output_location=aws.output_location,
-                              reuse_max_age_minutes=aws.result_reuse_minutes)
-    dynamodb = session.client("dynamodb")
+                              reuse_max_age_minutes=aws.result_reuse_minutes,
+                              download_expiry_seconds=aws.download_expiry_seconds,
+                              credentials_left=roles.seconds_left)
+    dynamodb = LazyClient(session, "dynamodb")
     conversations = DynamoConversationStore(dynamodb, aws.conversations_table) \
         if aws.conversations_table else None
-    values, ranges = split_values_file(load_values_file(aws.values_file, session) if aws.values_file else {})
+    # the file's contents (values and time ranges), read when the first question needs them
+    values_file = ValuesFile(aws.values_file, LazyClient(session, "s3"), lambda: declared_values(model),
+                             ttl_seconds=aws.values_ttl_seconds) if aws.values_file else None
     engine = QueryEngine(model, catalog, executor, chart_maker=make_chart, conversations=conversations,
                          default_metric=settings.default_metric, max_rows=settings.max_rows,
                          answer_rows=settings.answer_rows,
-                         values=values, time_ranges=ranges, planner=build_planner(settings, model, session))
+                         values=values_file.load if values_file else declared_values(model),
+                         planner=build_planner(settings, model, session))
     identity = build_aws_identity(settings, aws, session)
-    queue = SQSQueue(session.client("sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
+    queue = SQSQueue(LazyClient(session, "sqs"), aws.queue_url, visibility_timeout=settings.visibility_timeout)
     idempotency = DynamoIdempotency(dynamodb, aws.idempotency_table or "")
     observer = PowertoolsObserver()
     poster = RoutingPoster(with_web_poster(posters, conversations), default_poster)
+    digests = None
+    if aws.digests_table:  # scheduled digests: EventBridge Scheduler sends their jobs to this queue
+        from bot.aws_digests import aws_digest_service
+        from engine.digests.runner import DigestRunner
+
+        digests = DigestRunner(aws_digest_service(settings, aws, session), engine, identity, poster, settings.as_of)
     worker = Worker(queue, engine, poster, idempotency,
                     pending=DynamoPendingQueries(dynamodb, aws.pending_table or ""), observer=observer,
                     max_receives=settings.max_receives, default_as_of=settings.as_of,
                     visibility_timeout=settings.visibility_timeout, recheck_seconds=aws.recheck_seconds,
-                    query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause())
+                    query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause(),
+                    digests=digests)
     dashboards = _curate_aws(worker, settings, aws, session)
-    return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster, dashboards)
+    return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster,
+                  session, values_file, dashboards=dashboards)
 
 
 def _curate_aws(worker: Worker, settings: Settings, aws: AwsSettings, session: boto3.Session) -> Any:

@@ -13,7 +13,6 @@ from typing import TextIO
 
 import yaml
 
-from adapters.local.sample_lake import build_sample_lake
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.terminal.poster import chart_file_name
 from adapters.terminal.render import answer_record, render_text
@@ -95,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)  # verified list|add|remove, feedback list
 
+    digests = sub.add_parser("digests", help="list, pause, resume, delete scheduled digests; run the due ones")
+    digests.add_argument("action", choices=["list", "pause", "resume", "delete", "run-due"])
+    digests.add_argument("digest_id", nargs="?", help="the digest (pause, resume, delete)")
+    digests.add_argument("--now", help="run-due: the instant to run what is due at (ISO date-time; default now)")
+    digests.add_argument("--lake", help="local backend: the lake folder")
+
+    teams_manifest = sub.add_parser("teams-manifest",
+                                    help="write the Teams app manifest's prompt starters from the semantic model")
+    teams_manifest.add_argument("--model", help="semantic model YAML (default: ATHENA_BOT_MODEL or the sample)")
+    teams_manifest.add_argument("--manifest", type=Path, default=Path("deploy/teams/manifest.json"))
+    teams_manifest.add_argument("--out", type=Path, help="write here (default: rewrite --manifest)")
+
     worker = sub.add_parser("worker", help="run the queue worker (SQS when ATHENA_BOT_BACKEND=aws)")
     worker.add_argument("--lake", help="local backend: the lake folder")
     worker.add_argument("--idle-exit", type=float, help="stop after this many seconds without work")
@@ -114,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "sample-lake":
+            from adapters.local.sample_lake import build_sample_lake  # numpy/pandas: only here
+
             summary = build_sample_lake(Path(args.lake), scale=args.scale, seed=args.seed)
             for table, rows in summary.rows.items():
                 print(f"{table:22} {rows:>9,} rows")
@@ -135,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             return serve_slack(settings, args.host, args.port, args.socket, backend())
         if args.command == "semantic-model":
             return _init_model(Path(args.lake), args.out, args.name)
+        if args.command == "teams-manifest":
+            from adapters.teams.manifest import write_manifest
+            from engine.semantic_model import load_model
+
+            print(f"Prompt starters written to {write_manifest(args.manifest, load_model(settings.model_path), args.out)}")
+            return 0
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -157,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.curation import run_feedback, run_verified
 
             return run_verified(args, settings) if args.command == "verified" else run_feedback(args, settings)
+        if args.command == "digests":
+            from bot.digests import run as digests
+
+            return digests(settings, args.action, args.digest_id, args.now)
         if args.command == "worker":
             from bot.service import run_worker
 

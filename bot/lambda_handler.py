@@ -12,15 +12,14 @@ the template uses six times), so a lease never outlives its message's visibility
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+# Imports are what the first record needs, no more: no DuckDB, pandas or Teams SDK (unless
+# Teams is configured), and boto3 clients are created on first use (bot/bootstrap.py).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bot.aws_settings import AwsSettings
-from bot.bootstrap import AwsApp, build_aws
-from bot.settings import Settings
-from engine.ports import QueueMessage
+    from bot.bootstrap import AwsApp
 
 _app: AwsApp | None = None
 _deadline = 0.0  # epoch seconds at which the current invocation is stopped
@@ -34,13 +33,16 @@ def app() -> AwsApp:
     """Built once per Lambda container and reused across invocations."""
     global _app
     if _app is None:
-        from bot.slack import register_chat_posters
+        from bot.service import build_aws_app
+        from bot.settings import Settings
 
-        _app = register_chat_posters(build_aws(Settings.from_env(), AwsSettings.from_env()))
+        _app = build_aws_app(Settings.from_env())
     return _app
 
 
 def record_handler(record: SQSRecord) -> None:
+    from engine.ports import QueueMessage
+
     message = QueueMessage(message_id=record.message_id, receipt_handle=record.receipt_handle,
                            body=record.body,
                            receive_count=int(record.attributes.approximate_receive_count or 1),
@@ -50,8 +52,11 @@ def record_handler(record: SQSRecord) -> None:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     global _deadline
     current = app()
+    current.refresh()  # a refreshed values file, rotated chat tokens (each checked at most every TTL)
     _deadline = time.time() + context.get_remaining_time_in_millis() / 1000
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     with current.observer.metrics_flushed():

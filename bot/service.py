@@ -6,15 +6,19 @@ import datetime as dt
 import getpass
 import logging
 import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from adapters.local.sqlite_store import SQLiteConversationStore
-from adapters.terminal.poster import ConsolePoster
 from bot.bootstrap import build_local, ensure_sample_lake, local_queue, local_worker, stop_on_signals
 from bot.settings import Settings
 from engine.domain import Principal, ReplyTarget
-from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
 from engine.jobs import AskJob, encode_job
-from engine.worker import Worker
+from engine.ports import ConversationStore, IdentityResolver, ReplyPoster
+
+if TYPE_CHECKING:
+    from bot.bootstrap import AwsApp
+    from engine.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +27,42 @@ def backend(env: dict[str, str] | None = None) -> str:
     return (os.environ if env is None else env).get("ATHENA_BOT_BACKEND", "local").strip().lower()
 
 
+def build_aws_app(settings: Settings, default_poster: Any = None) -> AwsApp:
+    """The AWS worker with its chat posters; chat tokens come from Secrets Manager at run time."""
+    import boto3
+
+    from adapters.aws.clients import LazyClient
+    from adapters.aws.secrets import JsonSecrets
+    from bot.aws_settings import AwsSettings, with_secrets
+    from bot.bootstrap import build_aws
+    from bot.slack import register_chat_posters
+
+    aws = AwsSettings.from_env()
+    session = boto3.Session()
+    secrets = JsonSecrets(LazyClient(session, "secretsmanager"), aws.secret_ttl_seconds)
+    env = with_secrets(dict(os.environ), secrets)
+    app = register_chat_posters(build_aws(settings, aws, session=session, default_poster=default_poster), env)
+
+    def rotate() -> None:  # a rotated token reaches warm workers without a redeploy
+        nonlocal env
+        fresh = with_secrets(dict(os.environ), secrets)
+        if fresh != env:
+            env = fresh
+            register_chat_posters(app, env)
+
+    app.refresh_hooks.append(rotate)
+    return app
+
+
 def build_worker(settings: Settings) -> Worker:
     """The worker for the configured backend: SQS + Athena, or the local queue + DuckDB."""
     if backend() == "aws":
-        from bot.aws_settings import AwsSettings
-        from bot.bootstrap import build_aws
+        from adapters.terminal.poster import ConsolePoster
 
         # Answers for chat platforms go to their posters; anything else prints.
-        from bot.slack import register_chat_posters
+        return build_aws_app(settings, ConsolePoster(settings.charts_dir)).worker
+    from adapters.local.sqlite_store import SQLiteConversationStore
 
-        return register_chat_posters(build_aws(settings, AwsSettings.from_env(),
-                                               default_poster=ConsolePoster(settings.charts_dir))).worker
     ensure_sample_lake(settings)
     conversations = SQLiteConversationStore(settings.state_path)
     app = build_local(settings, conversations=conversations)
@@ -62,7 +91,7 @@ def submit(settings: Settings, question: str, as_of: dt.date | None = None,
         from adapters.aws.sqs_queue import SQSQueue
         from bot.aws_settings import AwsSettings
 
-        queue = SQSQueue(boto3.client("sqs"), AwsSettings.from_env().queue_url)
+        queue: Any = SQSQueue(boto3.client("sqs"), AwsSettings.from_env().queue_url)
     else:
         queue = local_queue(settings)
     principal = Principal(user_id="cli:" + getpass.getuser(), email=os.environ.get(
@@ -91,15 +120,14 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     An operator's (or scheduled) batch command, run with the process's own credentials; it is
     the one place that waits on a query, which the chat worker never does.
     """
-    import json
-    import time
     import uuid
-    from urllib.parse import urlparse
 
     import boto3
 
     from adapters.aws.athena import AthenaExecutor
     from bot.aws_settings import AwsSettings, ConfigError
+    from bot.bootstrap import fetch_model
+    from bot.values import write_values
     from engine.semantic_model import load_model
     from engine.values import collect_ranges, collect_values, declared_values, values_file_body, values_query
 
@@ -107,7 +135,7 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
     if not aws.values_file:
         raise ConfigError("ATHENA_BOT_VALUES_FILE must say where to write the values")
     session = boto3.Session()
-    model = load_model(settings.model_path)
+    model = load_model(fetch_model(settings, session))
     sql = values_query(model)
     values, ranges = declared_values(model), {}
     if sql:
@@ -126,24 +154,43 @@ def refresh_values(settings: Settings, poll_seconds: float = 2.0, timeout_second
             raise RuntimeError(f"values query {execution_id} {state.state}: {state.reason}")
         table, _ = executor.fetch(execution_id, system, 1_000_000, state.output_location)
         values, ranges = collect_values(model, table.rows), collect_ranges(table.rows)
-    body = json.dumps(values_file_body(values, ranges), indent=1, sort_keys=True)
-    if aws.values_file.startswith("s3://"):
-        url = urlparse(aws.values_file)
-        session.client("s3").put_object(Bucket=url.netloc, Key=url.path.lstrip("/"), Body=body.encode())
-    else:
-        with open(aws.values_file, "w", encoding="utf-8") as out:
-            out.write(body)
+    write_values(aws.values_file, values_file_body(values, ranges),
+                 session.client("s3") if aws.values_file.startswith("s3://") else None)
     return aws.values_file
 
 
 def run_worker(settings: Settings, idle_exit: float | None = None) -> int:
-    """Long-poll the queue until SIGTERM/SIGINT (finishing the message in hand) or idle_exit."""
+    """Long-poll the queue until SIGTERM/SIGINT (finishing the message in hand) or idle_exit.
+
+    Between polls the AWS worker picks up a refreshed values file, and every poll touches
+    ``ATHENA_BOT_HEARTBEAT_FILE`` (if set): the container's HEALTHCHECK reads its age.
+    """
     stop = stop_on_signals()
-    worker = build_worker(settings)
+    app = build_aws_app(settings, _console(settings)) if backend() == "aws" else None
+    worker = app.worker if app is not None else build_worker(settings)
+    if app is None:  # on AWS, EventBridge Scheduler fires the digests
+        from bot.bootstrap import run_scheduler
+
+        run_scheduler(settings, worker.queue, stop)  # type: ignore[arg-type]
+    heartbeat = Path(os.environ["ATHENA_BOT_HEARTBEAT_FILE"]) if os.environ.get("ATHENA_BOT_HEARTBEAT_FILE") else None
+
+    def should_stop() -> bool:
+        if heartbeat is not None:
+            heartbeat.touch()
+        if app is not None:
+            app.refresh()
+        return stop.is_set()
+
     log.info("worker started (backend %s)", backend())
     wait = 20 if backend() == "aws" else 1  # SQS long polling at most 20 s
     if idle_exit is not None:  # no poll longer than the idle time that ends the worker
         wait = max(1, min(wait, int(idle_exit)))
-    worker.run(should_stop=stop.is_set, wait_seconds=wait, idle_exit=idle_exit)
+    worker.run(should_stop=should_stop, wait_seconds=wait, idle_exit=idle_exit)
     log.info("worker stopped")
     return 0
+
+
+def _console(settings: Settings) -> Any:
+    from adapters.terminal.poster import ConsolePoster
+
+    return ConsolePoster(settings.charts_dir)

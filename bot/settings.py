@@ -37,6 +37,9 @@ class Settings:
     duckdb_threads: int = 2
     duckdb_memory_limit: str | None = None  # e.g. "2GB"; DuckDB's default (80% of RAM) when unset
     visibility_timeout: int = 60  # a received job stays hidden this long; the worker renews it while working
+    digest_admin_groups: tuple[str, ...] = ()  # groups that may change anyone's digest
+    scheduler_seconds: float = 15.0  # how often the local scheduler looks for due digests
+    model_uri: str | None = None  # ATHENA_BOT_MODEL=s3://...: fetched to model_path at start-up
     verified_file: Path | None = None  # verified questions (YAML); None: beside the model
     steward_group: str | None = None  # members of this group may mark answers as verified
 
@@ -46,7 +49,13 @@ class Settings:
         home = Path(env.get("ATHENA_BOT_HOME") or DEFAULT_HOME)
         as_of = env.get("ATHENA_BOT_AS_OF")
         identity = env.get("ATHENA_BOT_IDENTITY_FILE")
-        model_path = Path(env.get("ATHENA_BOT_MODEL") or SAMPLE_MODEL)
+        model = env.get("ATHENA_BOT_MODEL") or ""
+        model_uri = model if model.startswith("s3://") else None
+        if model_uri:  # fetched at start-up (bot/bootstrap.py fetch_model) to a local file
+            import tempfile
+
+            model = str(Path(tempfile.gettempdir()) / "athena-bot" / Path(model_uri).name)
+        model_path = Path(model or SAMPLE_MODEL)
         sample = model_path.resolve() == SAMPLE_MODEL.resolve()
         return cls(
             home=home,
@@ -67,6 +76,10 @@ class Settings:
             duckdb_threads=_at_least(env, "ATHENA_BOT_DUCKDB_THREADS", 2, 1),
             duckdb_memory_limit=_memory(env.get("ATHENA_BOT_DUCKDB_MEMORY_LIMIT")),
             visibility_timeout=_at_least(env, "ATHENA_BOT_VISIBILITY_TIMEOUT", 60, 1),
+            digest_admin_groups=tuple(g.strip() for g in (env.get("ATHENA_BOT_DIGEST_ADMIN_GROUPS") or "").split(",")
+                                      if g.strip()),
+            scheduler_seconds=float(_at_least(env, "ATHENA_BOT_SCHEDULER_SECONDS", 15, 1)),
+            model_uri=model_uri,
             verified_file=Path(env["ATHENA_BOT_VERIFIED_FILE"]) if env.get("ATHENA_BOT_VERIFIED_FILE") else None,
             steward_group=(env.get("ATHENA_BOT_STEWARD_GROUP") or "").strip() or None,
         )

@@ -7,25 +7,28 @@ ATHENA_BOT_BACKEND=aws the app enqueues on SQS and the worker service posts the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from adapters.local.sqlite_store import SQLiteConversationStore
 from adapters.slack.app import SlackApp, build_slack_app
 from adapters.slack.poster import SlackPoster, web_client
-from adapters.slack.server import HttpServer, socket_mode_handler
 from adapters.slack.verified import SlackCuration
 from bot.aws_settings import AwsSettings, ConfigError
-from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, stop_on_signals
+from bot.bootstrap import aws_intake, local_intake, local_worker, run_in_thread, run_scheduler, stop_on_signals
 from bot.settings import Settings
-from engine.ports import Queue
-from engine.worker import Worker
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the receiver on Lambda loads neither the local stack nor the worker
     from bot.bootstrap import AwsApp
+    from engine.guide import Guide
+    from engine.semantic_model import SemanticModel
+    from engine.ports import Queue
+    from engine.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,11 @@ class LocalSlackStack:
     queue: Queue
     conversations: SQLiteConversationStore
     poster: SlackPoster
+    settings: Settings
 
     def run_worker(self, stop: threading.Event) -> threading.Thread:
+        """The worker and, beside it, the local digest scheduler."""
+        run_scheduler(self.settings, self.queue, stop)  # type: ignore[arg-type]
         return run_in_thread(self.worker, stop)
 
 
@@ -82,39 +88,73 @@ def build_local_slack(settings: Settings, slack: SlackSettings, dashboards: Any 
     curation = SlackCuration(feedback_store(settings), lambda job: local.queue.send(encode_action(job)),
                              settings.steward_group, getattr(local.app.engine.verified, "store", None),
                              slack.review_channel, dashboards is not None)
-    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, curation), worker,
-                           local.queue, local.conversations, poster)
+    guide = guide_source(lambda: local.app.model, curation.suggestions)
+    return LocalSlackStack(build_slack_app(local.intake, client, slack.signing_secret, guide, curation),
+                           worker, local.queue, local.conversations, poster, settings)
 
 
 def build_aws_slack_app(settings: Settings, slack: SlackSettings, aws: AwsSettings | None = None,
                         session: Any = None) -> SlackApp:
     """The receiver only: jobs go to SQS, conversations to DynamoDB; the worker service answers."""
-    import boto3
+    if session is None:
+        import boto3
 
+        session = boto3.Session()
     from adapters.aws.sqs_queue import SQSQueue
+    from adapters.aws.clients import LazyClient
     from bot.curation import feedback_store, verified_store
     from engine.answers.actions import encode_action
 
     aws = aws or AwsSettings.from_env()
-    session = session or boto3.Session()
     intake = aws_intake(settings, aws, session, "Slack")
-    queue = SQSQueue(session.client("sqs"), aws.queue_url)
+    queue = SQSQueue(LazyClient(session, "sqs"), aws.queue_url)
     curation = SlackCuration(feedback_store(settings, aws, session), lambda job: queue.send(encode_action(job)),
                              settings.steward_group, verified_store(settings, aws, session), slack.review_channel,
                              bool(os.environ.get("ATHENA_BOT_QUICKSIGHT_TEMPLATES")))
-    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret, curation)
+    guide = guide_source(functools.cache(lambda: _load_model(settings.model_path)), curation.suggestions)
+    return build_slack_app(intake, web_client(slack.bot_token, slack.api_url), slack.signing_secret, guide, curation)
 
 
-def register_chat_posters(app: AwsApp) -> AwsApp:
-    """The AWS worker's posters for the chat platforms configured (Slack, Teams)."""
-    from bot.teams import register_teams_poster
+def guide_source(model: Callable[[], SemanticModel], verified: Callable[[], list[str]]) -> Callable[[], Guide]:
+    """What the model answers, for the assistant's prompts and the App Home, with the verified
+    questions first: built on first use (on Lambda not at cold start: it loads sqlglot and the
+    rules) and again only when the verified questions change."""
+    built: dict[tuple[str, ...], Guide] = {}
 
-    register_teams_poster(app)
-    token = os.environ.get("SLACK_BOT_TOKEN")
+    def guide() -> Guide:
+        from engine.guide import build_guide
+
+        questions = tuple(verified())
+        if questions not in built:
+            built.clear()
+            built[questions] = build_guide(model(), questions)
+        return built[questions]
+
+    return guide
+
+
+def _load_model(path: str) -> SemanticModel:
+    from engine.semantic_model import load_model
+
+    return load_model(path)
+
+
+def register_chat_posters(app: AwsApp, env: dict[str, str] | None = None) -> AwsApp:
+    """The AWS worker's posters for the chat platforms configured (Slack, Teams).
+
+    ``env`` is the environment with the chat secrets filled in (``bot.aws_settings.with_secrets``).
+    The Teams SDK is imported only when Teams is configured.
+    """
+    env = dict(os.environ if env is None else env)
+    if env.get("MICROSOFT_APP_ID"):
+        from bot.teams import register_teams_poster
+
+        register_teams_poster(app, env)
+    token = env.get("SLACK_BOT_TOKEN")
     if token:
-        app.poster.register("slack", SlackPoster(web_client(token, os.environ.get("SLACK_API_URL")),
+        app.poster.register("slack", SlackPoster(web_client(token, env.get("SLACK_API_URL")),
                                                  app.engine.conversations,
-                                                 os.environ.get("ATHENA_BOT_QUICKSIGHT_URL") or None,
+                                                 env.get("ATHENA_BOT_QUICKSIGHT_URL") or None,
                                                  dashboards=app.dashboards is not None))
     return app
 
@@ -135,6 +175,8 @@ def embed_routes(backend: str, env: dict[str, str] | None = None) -> dict[str, A
 
 
 def serve_slack(settings: Settings, host: str, port: int, socket: bool, backend: str) -> int:
+    from adapters.slack.server import HttpServer, socket_mode_handler
+
     slack = SlackSettings.from_env(socket=socket)
     stop = stop_on_signals()
     if backend == "aws":

@@ -80,7 +80,8 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         import boto3
 
         from bot.aws_settings import AwsSettings
-        from bot.bootstrap import aws_intake, load_values_file
+        from bot.bootstrap import aws_intake, fetch_model
+        from bot.values import ValuesFile
         from engine.semantic_model import load_model
         from engine.language.understanding import Understanding
         from engine.values import declared_values, split_values_file
@@ -91,10 +92,12 @@ def build_web_context(settings: Settings, web: WebSettings, backend: str, sessio
         aws = aws or AwsSettings.from_env()
         session = session or boto3.Session()
         intake = aws_intake(settings, aws, session, "the web chat")
-        model = load_model(settings.model_path)
-        # the values file also carries the time ranges: only the values name things
-        values = split_values_file(load_values_file(aws.values_file, session))[0] if aws.values_file \
-            else declared_values(model)
+        model = load_model(fetch_model(settings, session))  # ATHENA_BOT_MODEL may be s3://
+        # the values file also carries the time ranges: only the values name things. A fresh stack
+        # has no file until its first refresh: the model's own values then.
+        values = split_values_file(ValuesFile(aws.values_file, session.client("s3"),
+                                              lambda: declared_values(model)).load())[0] \
+            if aws.values_file else declared_values(model)
         understanding = Understanding(model, values, settings.default_metric)
         note = "Answers come from Amazon Athena, run as your own IAM role."
 

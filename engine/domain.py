@@ -75,6 +75,26 @@ class ResultTable:
         return [r[i] for r in self.rows]
 
 
+@dataclass(frozen=True)
+class ChartHints:
+    """What a result's columns mean, from the question, so a chart draws what was asked.
+
+    Built by the engine (``engine/chart_hints.py``); the charts package reads only this and the table.
+    """
+
+    listing: bool = False  # rows of an entity (orders, tickets): a table, never a chart
+    time: str | None = None  # the column holding period starts
+    grain: str | None = None  # day | week | month | quarter | year
+    periods: tuple[str, ...] = ()  # compared periods in the order asked (the ``period`` column)
+    measures: tuple[str, ...] = ()  # metric columns in the order asked
+    dimensions: tuple[str, ...] = ()  # breakdown columns
+    share: str | None = None  # the share-of-total column
+    growth: str | None = None  # the change-vs-previous column
+    highlight: tuple[str, ...] = ()  # the values a share question named
+    averages: tuple[str, ...] = ()  # averages and rates: never stacked, and an axis may start above zero
+    ranked: bool = False  # the question asked for an order (top N, lowest first): keep the rows' order
+
+
 @dataclass
 class Answer:
     """What the bot says back: platform-free; each chat adapter only renders it."""
@@ -97,3 +117,5 @@ class Answer:
     query: dict[str, Any] | None = None  # the semantic query it ran (as a dict), when there is one
     dashboard_url: str | None = None  # this answer's own QuickSight dashboard (a reply to "Open in QuickSight")
     private_to: str | None = None  # a platform user id: only they should see it (posted ephemerally where possible)
+    # what scheduling this answer saves: {"query": the semantic query, "as_of": the date it was read for}
+    saved: dict[str, Any] | None = None

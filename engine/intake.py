@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.digests.service import DigestService
 from engine.domain import Principal, ReplyTarget
 from engine.jobs import AskJob
 from engine.ports import ConversationStore, IdentityResolver
@@ -20,6 +21,7 @@ class Intake:
     submit: Callable[[AskJob], None]
     conversations: ConversationStore
     as_of: dt.date | None = None
+    digests: DigestService | None = None  # scheduled digests: listed and changed from the chat
 
     def job(self, question: str, principal: Principal, reply_to: ReplyTarget, conversation_id: str,
             delivery_id: str | None = None) -> AskJob:

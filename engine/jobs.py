@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -28,6 +29,10 @@ class AskJob:
     conversation_id: str | None = None
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     submitted_at: float = field(default_factory=time.time)
+    # a digest's scheduled run: {"id", "scheduled_for"}; the answer goes to its channel, if its condition says so
+    digest: dict[str, Any] | None = None
+    # a digest to create from this answer (engine/digests/runner.py): schedule, condition, target, owner
+    schedule: dict[str, Any] | None = None
 
     type = "ask"
 
@@ -44,6 +49,7 @@ def encode_job(job: AskJob) -> str:
                       if principal.allowed_tables is not None else None},
         "reply_to": {"platform": job.reply_to.platform, "channel": job.reply_to.channel,
                      "thread": job.reply_to.thread, "extra": dict(job.reply_to.extra)},
+        **({"digest": job.digest} if job.digest else {}), **({"schedule": job.schedule} if job.schedule else {}),
     }, separators=(",", ":"))
 
 
@@ -68,6 +74,8 @@ def decode_job(body: str) -> AskJob:
                                 allowed_tables=frozenset(allowed) if allowed is not None else None),
             reply_to=ReplyTarget(platform=r["platform"], channel=r["channel"], thread=r.get("thread"),
                                  extra=dict(r.get("extra") or {})),
+            digest=dict(data["digest"]) if isinstance(data.get("digest"), dict) else None,
+            schedule=dict(data["schedule"]) if isinstance(data.get("schedule"), dict) else None,
         )
     except (KeyError, TypeError, ValueError) as err:
         raise JobFormatError(f"ask job is missing or has a bad field: {err}") from err
@@ -96,7 +104,46 @@ def encode_check(check: QueryCheck) -> str:
                        "job_id": check.job_id}, separators=(",", ":"))
 
 
-def decode_message(body: str) -> AskJob | QueryCheck | QueryEvent:
+@dataclass(frozen=True)
+class DigestJob:
+    """Run digest ``digest_id`` for its slot ``scheduled_for`` (ISO UTC): what the scheduler enqueues.
+
+    The job id is derived, uuid5(digest id, scheduled time), so a schedule firing twice or a
+    redelivered message is the same job and posts once. EventBridge Scheduler sends this very
+    body, with its ``<aws.scheduler.scheduled-time>`` filled in.
+    """
+
+    digest_id: str
+    scheduled_for: str
+
+    type = "digest"
+
+    @property
+    def job_id(self) -> str:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"digest:{self.digest_id}:{self.scheduled_for}").hex
+
+
+def encode_digest_job(job: DigestJob) -> str:
+    return json.dumps({"type": job.type, "version": VERSION, "digest_id": job.digest_id,
+                       "scheduled_for": job.scheduled_for}, separators=(",", ":"))
+
+
+def _digest_job(data: dict[str, Any]) -> DigestJob:
+    if data.get("version") != VERSION:
+        raise JobFormatError(f"unsupported digest job version {data.get('version')!r}")
+    digest_id, scheduled = data.get("digest_id"), data.get("scheduled_for")
+    if not isinstance(digest_id, str) or not digest_id or not isinstance(scheduled, str):
+        raise JobFormatError("digest job without a digest_id or scheduled_for")
+    try:  # one spelling of the instant, whoever wrote it (EventBridge: 2025-06-16T07:00:00Z)
+        instant = dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise JobFormatError(f"digest job with a bad scheduled_for {scheduled!r}") from err
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.timezone.utc)
+    return DigestJob(digest_id, instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def decode_message(body: str) -> AskJob | QueryCheck | QueryEvent | DigestJob:
     """Any message the worker understands: an ask job, a re-check, or an Athena state change."""
     try:
         data = json.loads(body)
@@ -111,6 +158,8 @@ def decode_message(body: str) -> AskJob | QueryCheck | QueryEvent:
         from engine.answers.actions import decode_action  # clicks and scheduled tasks (engine/answers/)
 
         return decode_action(data)  # type: ignore[return-value]
+    if isinstance(data, dict) and data.get("type") == DigestJob.type:
+        return _digest_job(data)
     if isinstance(data, dict) and data.get("type") == QueryCheck.type:
         if data.get("version") != VERSION:
             raise JobFormatError(f"unsupported query_check version {data.get('version')!r}")

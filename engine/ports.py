@@ -94,6 +94,25 @@ class ReplyPoster(Protocol):
     def post(self, target: ReplyTarget, answer: Answer) -> None: ...
 
 
+class ChartPoster(ReplyPoster, Protocol):
+    """A poster that can add the chart to an answer it already posted: the worker posts the text as
+    soon as the rows are back, draws the chart, then calls ``post_chart`` (the same answer, now with
+    ``chart_png``), which updates the same message. Like ``post`` it must be safe to repeat.
+
+    A poster may also say per target whether it takes the chart later (``chart_later(target)``,
+    e.g. a router whose platforms differ); without that method, having ``post_chart`` means yes."""
+
+    def post_chart(self, target: ReplyTarget, answer: Answer) -> None: ...
+
+
+def chart_later(poster: ReplyPoster, target: ReplyTarget) -> bool:
+    """Whether ``poster`` takes the chart after the text for ``target``."""
+    ask = getattr(poster, "chart_later", None)
+    if callable(ask):
+        return bool(ask(target))
+    return callable(getattr(poster, "post_chart", None))
+
+
 class ConversationStore(Protocol):
     """Per-thread state, so follow-up questions can refine the previous one."""
 

@@ -73,6 +73,8 @@ def column_formats(query: SemanticQuery, model: SemanticModel) -> dict[str, str]
         formats[count_column(entity)] = "integer"
         return formats
     formats = {m: model.metrics[m].format for m in query.metrics}
+    if query.grain:  # period starts shown as "Jan 2025", "Q1 2025"
+        formats[query.grain] = query.grain
     formats.update({alias: "id" for alias in _key_labels(query, model)})
     if query.share:
         formats[SHARE_COLUMN] = "percent"

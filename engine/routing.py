@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.domain import Answer, ReplyTarget
-from engine.ports import ReplyPoster
+from engine.ports import ReplyPoster, chart_later
 
 
 class UnknownPlatform(LookupError):
@@ -19,8 +19,18 @@ class RoutingPoster:
     def register(self, platform: str, poster: ReplyPoster) -> None:
         self.posters[platform] = poster
 
-    def post(self, target: ReplyTarget, answer: Answer) -> None:
+    def _poster(self, target: ReplyTarget) -> ReplyPoster:
         poster = self.posters.get(target.platform, self.default)
         if poster is None:
             raise UnknownPlatform(f"no poster for platform {target.platform!r}")
-        poster.post(target, answer)
+        return poster
+
+    def post(self, target: ReplyTarget, answer: Answer) -> None:
+        self._poster(target).post(target, answer)
+
+    def chart_later(self, target: ReplyTarget) -> bool:
+        """Whether the target's platform poster adds charts to answers already posted."""
+        return chart_later(self._poster(target), target)
+
+    def post_chart(self, target: ReplyTarget, answer: Answer) -> None:
+        self._poster(target).post_chart(target, answer)  # type: ignore[attr-defined]

@@ -225,7 +225,8 @@ def load_model(path: str | Path) -> SemanticModel:
     """Load and validate a semantic model YAML file."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when PyYAML has it (its wheels do): ten times faster on a cold start
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as err:
         raise ModelError(f"cannot read semantic model {path}: {err}") from err
     return model_from_dict(raw, str(path))

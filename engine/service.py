@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
 from engine.compiler import Compiler, to_athena_sql
-from engine.domain import Answer, Principal, ResultTable
+from engine.chart_hints import chart_hints
+from engine.domain import Answer, ChartHints, Principal, ResultTable
 from engine.errors import BotError, ExecutionFailed, GuardRejected, NeedsClarification
 from engine.guard import GuardedQuery, SqlGuard
 from engine.planner import (MAX_REPAIRS, Planner, PlannerRejected, PlanRequest, model_context,
@@ -35,7 +37,7 @@ class ChartMaker(Protocol):
     """Turns a result into a chart: (kind, PNG bytes), or None when no chart fits."""
 
     def __call__(self, table: ResultTable, title: str, labels: dict[str, str],
-                 formats: dict[str, str]) -> tuple[str, bytes] | None: ...
+                 formats: dict[str, str], hints: ChartHints | None = None) -> tuple[str, bytes] | None: ...
 
 
 @dataclass
@@ -106,8 +108,8 @@ class QueryEngine:
                  chart_maker: ChartMaker | None = None, conversations: ConversationStore | None = None,
                  default_metric: str | None = None, max_rows: int = 10_000, answer_rows: int = 1000,
                  system_principal: Principal | None = None,
-                 values: dict[str, list[str]] | None = None, planner: Planner | None = None,
-                 time_ranges: TimeRanges | None = None) -> None:
+                 values: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+                 planner: Planner | None = None, time_ranges: TimeRanges | None = None) -> None:
         self.model = model
         self.catalog = catalog
         self.executor = executor
@@ -117,10 +119,13 @@ class QueryEngine:
         self.max_rows = max_rows  # the LIMIT cap the guard enforces on every query
         self.answer_rows = answer_rows  # rows carried in an answer; the rest stays in the download
         self.system_principal = system_principal or Principal("system", "system@localhost")
-        if values is not None and RANGES_KEY in values:  # a values file's contents, ranges included
+        # ``values``: dimension values, a values file's contents (ranges included), or a callable
+        # returning either, called when first needed (the AWS worker's file, read lazily)
+        if isinstance(values, dict) and RANGES_KEY in values:
             values, time_ranges = split_values_file(values)
-        self._values = values
-        self._time_ranges = time_ranges if time_ranges is not None else ({} if values is not None else None)
+        self._values: Any = values
+        self._time_ranges = time_ranges if time_ranges is not None else \
+            ({} if isinstance(values, dict) else None)
         self.planner = planner
         self._understanding: Understanding | None = None
         self._catalog_tables: object = None
@@ -158,11 +163,21 @@ class QueryEngine:
 
     @property
     def values(self) -> dict[str, list[str]]:
-        """Dimension values, read from the data once (or given)."""
+        """Dimension values: given, loaded on first use (a callable), or read from the data once."""
+        if callable(self._values):
+            loaded, ranges = split_values_file(self._values())
+            self._values = loaded
+            if self._time_ranges is None:
+                self._time_ranges = ranges
         if self._values is None:
             self._values, self._time_ranges = lake_facts(self.model, self.executor,  # type: ignore[arg-type]
                                                          self.system_principal)
         return self._values
+
+    def reload_values(self, data: dict[str, Any]) -> None:
+        """A refreshed values file's contents (values and time ranges): understanding is rebuilt on next use."""
+        self._values, self._time_ranges = split_values_file(data)
+        self._understanding = None
 
     @property
     def time_ranges(self) -> TimeRanges:
@@ -285,6 +300,11 @@ class QueryEngine:
             plan.verified = {"id": found.id, "by": found.badge}
         return plan
 
+    def prepare_query(self, query: SemanticQuery, question: str, principal: Principal) -> Prepared:
+        """Compile and guard a query already understood (a digest's frozen query): no rules run."""
+        guarded = self.guard.check_expression(self.compiler.compile(query).expression, principal)
+        return Prepared(question, query, guarded.athena_sql, guarded=guarded)
+
     def present(self, prepared: Prepared, table: ResultTable, *, charts: bool = True,
                 footer: str | None = None, download_url: str | None = None) -> Answer:
         """Turn a result into the Answer (summary, table, chart) and remember the thread's query."""
@@ -307,13 +327,23 @@ class QueryEngine:
                         table=table, column_labels=labels, column_formats=formats, footer=footer,
                         download_url=download_url, options=list(query.alternatives) if query else [],
                         query=query.to_dict() if query else None,
-                        verified_by=(prepared.verified or {}).get("by"))
-        if charts and self.chart_maker is not None:
-            title = describe_query(query, self.model) if query else prepared.question
-            chart = self.chart_maker(table, title, labels, formats)
-            if chart:
-                answer.chart_kind, answer.chart_png = chart
+                        verified_by=(prepared.verified or {}).get("by"),
+                        saved={"query": query.to_dict()} if query else None)
+        if charts:
+            self.add_chart(prepared, answer)
         return answer
+
+    def add_chart(self, prepared: Prepared, answer: Answer) -> None:
+        """Draw the answer's chart (the slow part of presenting: posted after the text when the
+        poster can add it to the message later)."""
+        if self.chart_maker is None or answer.table is None or answer.status != "answered":
+            return
+        query = prepared.query
+        title = describe_query(query, self.model) if query else prepared.question
+        chart = self.chart_maker(answer.table, title, answer.column_labels, answer.column_formats,
+                                 chart_hints(query, self.model))
+        if chart:
+            answer.chart_kind, answer.chart_png = chart
 
     def ask(self, question: str, principal: Principal, as_of: dt.date | None = None,
             conversation_id: str | None = None, charts: bool = True) -> Answer:

@@ -34,13 +34,14 @@ from engine.answers.actions import ActionJob, ActionRunner, MaintenanceJob
 from engine.answers.records import AnswerLog
 from engine.domain import Answer
 from engine.errors import BotError, ExecutionFailed
-from engine.formatting import format_bytes
+from engine.formatting import format_bytes, link_note
 from engine.heartbeat import Heartbeat
-from engine.jobs import (AskJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
+from engine.digests.runner import DigestRunner, DigestSkipped
+from engine.jobs import (AskJob, DigestJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
                          job_from_dict, job_to_dict, salvage)
 from engine.planner import MAX_REPAIRS
 from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Lease, Observer, PendingQueries,
-                          Queue, QueueMessage, QueryState, ReplyPoster)
+                          Queue, QueueMessage, QueryState, ReplyPoster, chart_later)
 from engine.service import Prepared, QueryEngine, failure_answer
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ class Worker:
                  recheck_seconds: int = 10, query_timeout_seconds: int = 300,
                  clock: Callable[[], float] = time.time, batch_size: int = 1,
                  checkpoint: Checkpoint | None = None, worker_id: str | None = None,
-                 actions: ActionRunner | None = None, answer_log: AnswerLog | None = None) -> None:
+                 actions: ActionRunner | None = None, answer_log: AnswerLog | None = None,
+                 digests: DigestRunner | None = None) -> None:
         if engine.asynchronous and pending is None:
             raise ValueError("an asynchronous engine needs a PendingQueries store")
         if max_receives < 2:
@@ -121,6 +123,7 @@ class Worker:
         self.checkpoint = checkpoint or (lambda point, job_id: None)
         self.actions = actions  # clicks done by the worker: Mark as verified, Open in QuickSight
         self.answer_log = answer_log  # records of answers, for those clicks
+        self.digests = digests  # scheduled digests: their runs and their creation from answers
         # a lease names its holder: this process (host, pid, a nonce against pid reuse) and the message
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._job_id = ""
@@ -185,6 +188,10 @@ class Worker:
         try:
             if isinstance(item, (ActionJob, MaintenanceJob)):
                 return self._on_action(item, message)
+            if isinstance(item, DigestJob):
+                item = self._digest_ask(item)
+                if item is None:
+                    return True  # the digest is gone or paused: nothing to run
             if isinstance(item, AskJob):
                 self._job_id = item.job_id
                 self.observer.job_started(item.job_id)
@@ -234,7 +241,9 @@ class Worker:
             as_of = dt.date.fromisoformat(job.as_of) if job.as_of else self.default_as_of
             try:
                 with self.observer.stage("prepare"):
-                    prepared = self.engine.prepare(job.question, job.principal, as_of, job.conversation_id)
+                    prepared = self._prepare(job, as_of)
+                if prepared is None:
+                    return {"outcome": "skipped"}
                 if self.engine.asynchronous:
                     return self._start(job, prepared)
                 with self.observer.stage("execute"):
@@ -243,9 +252,12 @@ class Worker:
                 answer = failure_answer(job.question, err)
                 self._post(job, answer)
                 return {"outcome": answer.status}
+            later = chart_later(self.poster, job.reply_to)
             with self.observer.stage("present"):
-                answer = self.engine.present(prepared, table)
+                answer = self.engine.present(prepared, table, charts=not later)
             self._post(job, answer)
+            if later:
+                self._post_chart(job, prepared, answer)
             return {"outcome": answer.status}
 
         key = f"ask#{job.job_id}"
@@ -278,6 +290,22 @@ class Worker:
             return True
 
         return self._attempt(job, key, message, work)  # type: ignore[arg-type]
+    def _digest_ask(self, item: DigestJob) -> AskJob | None:
+        if self.digests is None:
+            log.error("digest job %s for %s, but this worker runs no digests", item.job_id, item.digest_id)
+            return None
+        return self.digests.ask_job(item)
+
+    def _prepare(self, job: AskJob, as_of: dt.date | None) -> Prepared | None:
+        """The question understood and guarded; a digest's frozen query instead (None: nothing to run)."""
+        if self.digests is not None and (job.digest or job.schedule):
+            try:
+                prepared = self.digests.prepare(job, as_of)
+            except DigestSkipped:
+                return None
+            if prepared is not None:
+                return prepared
+        return self.engine.prepare(job.question, job.principal, as_of, job.conversation_id)
 
     def _start(self, job: AskJob, prepared: Prepared, repairs: int = 0) -> dict[str, Any]:
         executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
@@ -337,9 +365,16 @@ class Worker:
                 with self.observer.stage("fetch"):
                     table, download = executor.fetch(execution_id, job.principal, self.engine.answer_rows,
                                                      state.output_location)
+                later = chart_later(self.poster, job.reply_to)
                 with self.observer.stage("present"):
-                    answer = self.engine.present(prepared, table, footer=cost_footer(state),
-                                                 download_url=download if table.truncated else None)
+                    link = download if table.truncated else None
+                    footer = " · ".join(part for part in (cost_footer(state), link_note(link)) if part)
+                    answer = self.engine.present(prepared, table, footer=footer, charts=not later,
+                                                 download_url=link)
+                self._post(job, answer, state)
+                if later:
+                    self._post_chart(job, prepared, answer)
+                return {"outcome": answer.status}
             else:
                 repairs = int(record.get("repairs", 0))
                 if state.state == "FAILED" and prepared.source == "planner" and repairs < MAX_REPAIRS:
@@ -421,13 +456,34 @@ class Worker:
     def _error(job: AskJob, message: str, prepared: Prepared) -> Answer:
         return Answer(status="error", question=job.question, message=message, sql=prepared.sql)
 
+    def _post_chart(self, job: AskJob, prepared: Prepared, answer: Answer) -> None:
+        """Draw the chart of an answer already posted and add it to that message.
+
+        The text is what was asked for and is already with the user, so a chart that cannot be
+        drawn or posted is logged and the job still ends answered: retrying the step would only
+        risk replacing a good answer with a failure notice."""
+        try:
+            with self.observer.stage("chart"):
+                self.engine.add_chart(prepared, answer)
+            if answer.chart_png:
+                with self.observer.stage("post_chart"):
+                    self.poster.post_chart(job.reply_to, answer)  # type: ignore[attr-defined]
+                self.checkpoint("charted", job.job_id)
+        except Exception:  # noqa: BLE001 - see above
+            log.exception("job %s: the chart was not added to its answer", job.job_id)
+
     def _post(self, job: AskJob, answer: Answer, state: QueryState | None = None) -> None:
         answer.answer_id = job.job_id  # a repeat of this answer updates the same message
         if self.answer_log is not None and isinstance(job, AskJob):  # before posting: a click may follow at once
             self.answer_log.save(answer, as_of=job.as_of or (self.default_as_of or dt.date.today()),
                                  asker=job.principal.email, conversation_id=job.conversation_id)
+        if answer.saved is not None:  # the date it was read for, so a Schedule button can move it
+            answer.saved["as_of"] = job.as_of or (self.default_as_of or dt.date.today()).isoformat()
         with self.observer.stage("post"):
-            self.poster.post(job.reply_to, answer)
+            if self.digests is not None and (job.digest or job.schedule):
+                self.digests.deliver(job, answer, self.poster.post)
+            else:
+                self.poster.post(job.reply_to, answer)
         self.checkpoint("posted", job.job_id)
         latency_ms = max(0.0, (self.clock() - job.submitted_at) * 1000) if job.submitted_at else 0.0
         self.observer.answered(answer.status, latency_ms,

@@ -9,6 +9,8 @@ failed, silent (the placeholder never replaced) or doubled (a second answer or c
 
 from __future__ import annotations
 
+import json
+
 import os
 import signal
 import subprocess
@@ -138,13 +140,19 @@ class Tally:
                 f"doubled {len(self.doubled)}, charts {self.charts}")
 
 
+def _images(blocks: object) -> list[str]:
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+    return [b["slack_file"]["id"] for b in blocks if b.get("type") == "image" and "slack_file" in b]  # type: ignore[union-attr]
+
+
 def tally(fake: FakeSlack, jobs: Sequence[SeededJob]) -> Tally:
-    """What each thread shows now: exactly one answer (or failure notice), and at most one chart."""
+    """What each thread shows now: exactly one answer (or failure notice), and at most one chart
+    (an image in the answer, or a file shared into the thread when Slack refused the image)."""
     result = Tally()
     for seeded in jobs:
         messages = fake.thread_messages(seeded.channel, seeded.thread)
         shown = [m for m in messages if PLACEHOLDER not in m.text]
-        charts = fake.shares(seeded.channel, seeded.thread)
+        charts = [f for m in messages for f in _images(m.blocks)] + [f.file_id for f in fake.shares(seeded.channel, seeded.thread)]
         result.charts += len(charts)
         if len(shown) > 1 or len(charts) > 1 or len(messages) > 1:
             result.doubled.append(seeded.job.job_id)

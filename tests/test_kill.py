@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,13 @@ def unreadable_job(fake: FakeSlack, queue: SQLiteQueue) -> SeededJob:
 
 def test_kills_mid_run_and_a_restart_after_the_lease_lose_and_double_nothing(lake: Path, tmp_path: Path,
                                                                              fake: FakeSlack) -> None:
-    queue = SQLiteQueue(tmp_path / "state.sqlite", visibility_timeout=VISIBILITY, max_receives=4)
+    # four kills may all land on one job (which job reaches a point first is timing): five receives
+    # let even that one be answered; the last receive's notice has its own test below
+    queue = SQLiteQueue(tmp_path / "state.sqlite", visibility_timeout=VISIBILITY, max_receives=5)
     jobs = seed_jobs(fake, queue.send, QUESTIONS[:4], LOCAL_ANALYST)
     odd = unreadable_job(fake, queue)
     jobs += seed_jobs(fake, queue.send, QUESTIONS[4:], LOCAL_ANALYST)
-    process = worker(worker_env(lake, tmp_path, fake, max_receives=4))
+    process = worker(worker_env(lake, tmp_path, fake, max_receives=5))
     killed: dict[str, str] = {}
     try:
         # a step's lease taken, nothing done; an answer posted but its step not recorded; the step
@@ -83,8 +86,9 @@ def test_kills_mid_run_and_a_restart_after_the_lease_lose_and_double_nothing(lak
     assert sorted(result.answered) == sorted(s.job.job_id for s in jobs), result.summary()
     assert result.charts == len(jobs)  # one chart per thread, the repeats' uploads skipped
     by_id = {s.job.job_id: s for s in jobs}
-    for point in ("posted@2", "posted@1"):  # the answer was posted twice: into the same message
-        assert fake.messages[by_id[killed[point]].placeholder].updates == 2
+    posted_kills = Counter(killed[point] for point in ("posted@2", "posted@1"))
+    for job_id, kills in posted_kills.items():  # killed after its text: text again each time, then the chart
+        assert fake.messages[by_id[job_id].placeholder].updates == kills + 2
     [notice] = fake.thread_messages(odd.channel, odd.thread)
     assert "couldn't read this request" in notice.text and notice.updates == 1
     assert queue.counts() == {"jobs": 0, "jobs-dlq": 1}  # only the unreadable one, its sender told

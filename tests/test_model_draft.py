@@ -122,3 +122,13 @@ def test_jsonl_cli_with_the_drafted_model(hr_lake: Path, drafted: Path) -> None:
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["status"] == "answered" and record["columns"] == ["division", "employees"]
+
+
+def test_a_drafted_model_gets_example_questions_it_answers(hr_app: LocalApp) -> None:
+    from engine.guide import example_questions
+
+    examples = example_questions(hr_app.model)
+    assert len(examples) >= 2
+    for question in examples:
+        answer = hr_app.engine.ask(question, LOCAL_ANALYST, dt.date(2025, 12, 31), charts=False)
+        assert answer.status == "answered", (question, answer.message)

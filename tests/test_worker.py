@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -258,3 +259,79 @@ def test_settings_refuse_a_queue_without_a_receive_kept_for_the_user() -> None:
         Settings.from_env({"ATHENA_BOT_VISIBILITY_TIMEOUT": "soon"})
     settings = Settings.from_env({})
     assert (settings.visibility_timeout, settings.max_receives) == (60, 4)
+
+
+class ChartLaterPoster(RecordingPoster):
+    """A poster that adds the chart to the answer it already posted (Slack, Teams)."""
+
+    def __init__(self, fail_charts: int = 0) -> None:
+        super().__init__()
+        self.charts: list[tuple[ReplyTarget, Answer]] = []
+        self.events: list[str] = []
+        self.fail_charts = fail_charts
+
+    def post(self, target: ReplyTarget, answer: Answer) -> None:
+        super().post(target, dataclasses.replace(answer))  # as it was when posted
+        self.events.append("text" if answer.chart_png is None else "text+chart")
+
+    def post_chart(self, target: ReplyTarget, answer: Answer) -> None:
+        if self.fail_charts > 0:
+            self.fail_charts -= 1
+            raise ConnectionError("upload failed")
+        self.charts.append((target, answer))
+        self.events.append("chart")
+
+
+def test_the_text_is_posted_before_the_chart_is_drawn(app: LocalApp, queue: SQLiteQueue, tmp_path: Path) -> None:
+    poster = ChartLaterPoster()
+    queue.send(encode_job(ask_job("revenue by category in 2024")))
+    make_worker(app, queue, poster, tmp_path).run_once()
+    assert poster.events == ["text", "chart"]
+    [(_, text)] = poster.posts
+    [(_, charted)] = poster.charts
+    assert text.chart_png is None and text.table.row_count == 6  # the number first
+    assert charted.chart_png.startswith(b"\x89PNG") and charted.answer_id == text.answer_id
+    # a plain poster still gets one post with its chart
+    plain = RecordingPoster()
+    queue.send(encode_job(ask_job("revenue by category in 2023")))
+    make_worker(app, queue, plain, tmp_path).run_once()
+    [(_, answer)] = plain.posts
+    assert answer.chart_png.startswith(b"\x89PNG")
+
+
+def test_no_chart_call_for_answers_without_a_chart(app: LocalApp, queue: SQLiteQueue, tmp_path: Path) -> None:
+    poster = ChartLaterPoster()
+    for question in ("revenue in 2024", "drop table sales.orders", "show the 5 most recent orders"):
+        queue.send(encode_job(ask_job(question)))
+    make_worker(app, queue, poster, tmp_path).run_once()
+    assert poster.events == ["text", "text", "text"] and poster.charts == []
+
+
+def test_a_step_cut_off_between_text_and_chart_posts_both_again_into_the_same_answer(
+        app: LocalApp, queue: SQLiteQueue, tmp_path: Path) -> None:
+    poster = ChartLaterPoster()
+    queue.send(encode_job(ask_job("revenue by category in 2024")))
+
+    def die_after_text(point: str, job_id: str) -> None:
+        if point == "posted" and not poster.charts and len(poster.posts) == 1:
+            raise ConnectionError("worker killed after the text")
+
+    worker = Worker(queue, app.engine, poster, SQLiteIdempotency(tmp_path / "state.sqlite"), max_receives=3,
+                    default_as_of=dt.date(2025, 6, 15), visibility_timeout=0, checkpoint=die_after_text)
+    worker.run_once()  # the text went out, then the worker died: the step is not recorded
+    worker.run_once()  # redelivered: the same answer again (posters update its one message), then the chart
+    assert poster.events == ["text", "text", "chart"]
+    assert len({a.answer_id for _, a in poster.posts + poster.charts}) == 1
+    worker.run_once()
+    assert poster.events == ["text", "text", "chart"] and queue.counts()["jobs"] == 0  # done once done
+
+
+def test_a_chart_that_cannot_be_posted_leaves_the_answer_standing(app: LocalApp, queue: SQLiteQueue,
+                                                                   tmp_path: Path) -> None:
+    poster = ChartLaterPoster(fail_charts=5)
+    queue.send(encode_job(ask_job("revenue by category in 2024")))
+    worker = make_worker(app, queue, poster, tmp_path)
+    worker.run_once()
+    worker.run_once()
+    assert poster.events == ["text"] and [a.status for _, a in poster.posts] == ["answered"]
+    assert queue.counts() == {"jobs": 0, "jobs-dlq": 0}  # answered: not retried into a failure notice

@@ -79,13 +79,15 @@ class AthenaExecutor:
 
     def __init__(self, clients: Callable[[Principal, str], Any], *, workgroup: str,
                  database: str, output_location: str | None = None,
-                 reuse_max_age_minutes: int = 60, download_expiry_seconds: int = 24 * 3600) -> None:
+                 reuse_max_age_minutes: int = 60, download_expiry_seconds: int = 3600,
+                 credentials_left: Callable[[Principal], float | None] | None = None) -> None:
         self.clients = clients
         self.workgroup = workgroup
         self.database = database
         self.output_location = output_location
         self.reuse_max_age_minutes = reuse_max_age_minutes
         self.download_expiry_seconds = download_expiry_seconds
+        self.credentials_left = credentials_left
 
     def _client(self, principal: Principal, service: str) -> Any:
         return self.clients(principal, service)
@@ -135,8 +137,19 @@ class AthenaExecutor:
             raise ExecutionFailed(f"The query finished but its result could not be read: {err}") from err
         table = parse_result_csv(body, columns, max_rows)
         download = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                             ExpiresIn=self.download_expiry_seconds)
+                                             ExpiresIn=self.link_seconds(principal))
         return table, download
+
+    def link_seconds(self, principal: Principal) -> int:
+        """How long the CSV link is asked to live: never past the signing credentials' expiry.
+
+        The link is signed with the user's role session (role chaining caps it at one hour), so
+        a link longer than what remains of that session would stop working early while still
+        claiming to be valid. The expiry the URL states (X-Amz-Expires) is therefore the truth.
+        """
+        left = self.credentials_left(principal) if self.credentials_left else None
+        seconds = self.download_expiry_seconds if left is None else min(self.download_expiry_seconds, left)
+        return max(60, int(seconds))
 
     def stop(self, execution_id: str, principal: Principal) -> None:
         try:

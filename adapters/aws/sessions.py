@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 
+from adapters.aws.clients import LazyClient
 from engine.domain import Principal
 from engine.errors import Refused
 
@@ -34,7 +35,7 @@ class RoleSessions:
         self.base = base or boto3.Session()
         self.duration_seconds = duration_seconds
         self.refresh_margin = dt.timedelta(seconds=refresh_margin_seconds)
-        self._sts = self.base.client("sts")
+        self._sts = LazyClient(self.base, "sts")
         self._cache: dict[tuple[str, str], tuple[dt.datetime, boto3.Session]] = {}
         self._clients: dict[tuple[int, str], Any] = {}
         self._lock = threading.Lock()
@@ -50,6 +51,14 @@ class RoleSessions:
             with self._lock:
                 self._clients[key] = found
         return found
+
+    def seconds_left(self, principal: Principal) -> float | None:
+        """How long the principal's cached credentials stay valid (None: no session yet)."""
+        with self._lock:
+            cached = self._cache.get((principal.role_arn or "", principal.email))
+        if cached is None:
+            return None
+        return (cached[0] - dt.datetime.now(dt.timezone.utc)).total_seconds()
 
     def for_principal(self, principal: Principal) -> boto3.Session:
         if not principal.role_arn:

@@ -28,20 +28,37 @@ class OpenLocalIdentity:
 
 
 class FileIdentity:
-    """Users, groups, roles and readable tables from a YAML file; unknown users are refused."""
+    """Users, groups, roles and readable tables from a YAML file; unknown users are refused.
+
+    The file is read again when it changes, so a user removed from it loses access at once (a
+    digest's owner is re-resolved at every run) without restarting the bot."""
 
     def __init__(self, path: str | Path) -> None:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        self.groups: dict[str, dict] = raw.get("groups") or {}
-        self.users: dict[str, dict] = {}
+        self.path = Path(path)
+        self._stamp: int | None = None
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if stamp == self._stamp or (stamp is None and hasattr(self, "users")):
+            return  # unchanged (or gone for a moment while being rewritten: keep what was read)
+        raw = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        users: dict[str, dict] = {}
         for email, spec in (raw.get("users") or {}).items():
             spec = spec or {}
             entry = {"email": str(email).lower(), "groups": list(spec.get("groups") or [])}
-            self.users[str(email).lower()] = entry
+            users[str(email).lower()] = entry
             for alias in spec.get("aliases") or []:
-                self.users[str(alias).lower()] = entry
+                users[str(alias).lower()] = entry
+        self.groups: dict[str, dict] = raw.get("groups") or {}
+        self.users = users
+        self._stamp = stamp
 
     def resolve(self, platform: str, user_id: str, email: str | None = None) -> Principal:
+        self._load()
         entry = self.users.get((email or "").lower()) or self.users.get(user_id.lower())
         if entry is None:
             raise Refused("I don't know you yet, so I can't run queries for you. Ask your data team "

@@ -19,21 +19,26 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
-from adapters.slack.blocks import (CLARIFY, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL, PLACEHOLDER_TEXT, SHOW_SQL,
-                                   escape, placeholder_blocks, sql_blocks)
+from adapters.slack.assistant import assistant_key, register_assistant, register_home, show_thinking
+from adapters.slack.blocks import (CLARIFY, CLARIFY_SELECT, FEEDBACK, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_URL,
+                                   PLACEHOLDER_TEXT, SHOW_SQL, escape, placeholder_blocks, sql_blocks)
+from adapters.slack.home import remember_question
 from adapters.slack.poster import answer_state_key
 from adapters.slack.gate import malformed
-from adapters.slack.verified import SlackCuration, principal_resolver, register as register_curation
+from adapters.slack.verified import SlackCuration, principal_resolver, register as register_curation, review_section
 from engine.domain import ReplyTarget
 from engine.errors import Refused
 from engine.intake import Intake
+
+if TYPE_CHECKING:  # the guide (and the sqlglot it needs) is built on first use
+    from engine.guide import Guide
 
 log = logging.getLogger(__name__)
 
@@ -131,22 +136,36 @@ class EmailCache:
 
 
 def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
+                    guide: Guide | Callable[[], Guide] | None = None,
                     curation: SlackCuration | None = None) -> SlackApp:
     """The bolt App with every listener registered; serve it over HTTP, Socket Mode or Lambda.
 
-    ``curation``: verified answers, feedback reasons and QuickSight buttons (adapters/slack/verified.py)."""
+    With a ``guide`` (what the semantic model answers; or a function building it, called when an
+    assistant thread or the App Home first needs it) the AI-app assistant threads and the App
+    Home tab are served too. ``curation``: verified answers, feedback reasons and QuickSight
+    buttons (adapters/slack/verified.py)."""
     client = intake_client(client)
-    app = SlackApp(client=client, signing_secret=signing_secret, process_before_response=True,
-                   token_verification_enabled=False, before_authorize=_slack_reachable(client))
+    # a name given, bolt need not walk the call stack for one (inspect.stack: ~0.1 s of a cold start)
+    app = SlackApp(name="athena-query-bot", client=client, signing_secret=signing_secret,
+                   process_before_response=True, token_verification_enabled=False,
+                   before_authorize=_slack_reachable(client))
     app.use(_well_formed)
     emails = EmailCache(client)
+    digests = None
+    if receiver.digests is not None:  # scheduled digests: phrases, the form, the list, App Home
+        from adapters.slack.digests import SlackDigests, register
+
+        digests = SlackDigests(receiver, receiver.digests, client, emails.email)
+        register(app, digests, home=guide is None)  # with a guide, the App Home below shows the digests
 
     def start(question: str, user: str, channel: str, thread_ts: str, event_id: str | None,
-              slack_text: bool = True) -> BoltResponse | None:
+              slack_text: bool = True, assistant: bool = False) -> BoltResponse | None:
         """Take one question in; retry_later() when Slack could not be reached and nobody was told.
 
         ``slack_text``: the question is still Slack message text (mentions, links, entities), not
-        plain text already (a button of ours, a converted command)."""
+        plain text already (a button of ours, a converted command). ``assistant``: an AI-app
+        assistant thread, which shows the "is thinking…" status instead of a placeholder."""
+        raw = question if slack_text else ""
         if slack_text:
             question = from_slack(_MENTION.sub("", question)).strip()
         seen = f"slack-event:{event_id}" if event_id else None
@@ -157,7 +176,7 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
                 return None
             receiver.conversations.save(seen, {"at": time.time()})
         try:
-            intake(question, user, channel, thread_ts, event_id)
+            intake(question, user, channel, thread_ts, event_id, raw, assistant)
         except Exception as err:
             if not unreachable(err):
                 raise
@@ -168,7 +187,8 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
             return retry_later()
         return None
 
-    def intake(question: str, user: str, channel: str, thread_ts: str, event_id: str | None) -> None:
+    def intake(question: str, user: str, channel: str, thread_ts: str, event_id: str | None,
+               raw: str = "", assistant: bool = False) -> None:
         if not question:
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                       text="Ask me a question about the data, e.g. "
@@ -187,16 +207,35 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                       text=NO_ACCESS.format(email=escape(email or "no email on your profile")))
             return
-        placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER_TEXT,
-                                              blocks=[b.to_dict() for b in placeholder_blocks(question)])
-        target = ReplyTarget("slack", channel, thread_ts, {"placeholder": str(placeholder["ts"]), "user": user})
+        schedule = None
+        if digests is not None:  # "my digests", or a schedule phrase: the answer becomes a digest
+            routed = digests.route(question, raw, principal, user, channel, thread_ts)
+            if routed is True:
+                return
+            if routed:
+                question, schedule = routed
+        conversation = conversation_id(channel, thread_ts)
+        if assistant:  # the thread's title and "is thinking…" instead of a placeholder message
+            show_thinking(client, channel, thread_ts, question, first=receiver.conversations.load(conversation) is None)
+            target = ReplyTarget("slack", channel, thread_ts, {"user": user, "assistant": "1"})
+            placeholder = None
+        else:
+            placeholder = str(client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER_TEXT,
+                                                      blocks=[b.to_dict() for b in placeholder_blocks(question)])["ts"])
+            target = ReplyTarget("slack", channel, thread_ts, {"placeholder": placeholder, "user": user})
         try:
-            receiver.submit(receiver.job(question, principal, target, conversation_id(channel, thread_ts),
-                                         f"slack:{event_id}" if event_id else None))
+            job = receiver.job(question, principal, target, conversation, f"slack:{event_id}" if event_id else None)
+            job.schedule = schedule
+            receiver.submit(job)
         except Exception:  # the queue refused the job: the placeholder says so rather than wait forever
             log.exception("could not enqueue the question of event %s", event_id)
-            client.chat_update(channel=channel, ts=str(placeholder["ts"]), text=QUEUE_FAILED,
-                               blocks=[b.to_dict() for b in placeholder_blocks(question, QUEUE_FAILED)])
+            blocks = [b.to_dict() for b in placeholder_blocks(question, QUEUE_FAILED)]
+            if placeholder:
+                client.chat_update(channel=channel, ts=placeholder, text=QUEUE_FAILED, blocks=blocks)
+            else:
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=QUEUE_FAILED, blocks=blocks)
+            return
+        remember_question(receiver.conversations, user, question)
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], body: dict[str, Any]) -> BoltResponse | None:
@@ -242,12 +281,28 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
             ack()
         return failed
 
+    def _in_assistant_thread(body: dict[str, Any]) -> bool:
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        return bool(thread_ts) and receiver.conversations.load(
+            assistant_key(body["channel"]["id"], thread_ts)) is not None
+
     @app.action(re.compile(f"^{CLARIFY}_\\d+$"))
     def on_option(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
         message = body.get("message") or {}
         thread_ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
         failed = start(action["value"], body["user"]["id"], body["channel"]["id"], thread_ts,
-                       f"act-{body.get('trigger_id')}", slack_text=False)
+                       f"act-{body.get('trigger_id')}", slack_text=False, assistant=_in_assistant_thread(body))
+        if failed is None:
+            ack()
+        return failed
+
+    @app.action(CLARIFY_SELECT)
+    def on_selected(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> BoltResponse | None:
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
+        failed = start(action["selected_option"]["value"], body["user"]["id"], body["channel"]["id"], thread_ts,
+                       f"act-{body.get('trigger_id')}", slack_text=False, assistant=_in_assistant_thread(body))
         if failed is None:
             ack()
         return failed
@@ -263,19 +318,23 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
                                   blocks=[b.to_dict() for b in sql_blocks(sql)] if sql else None)
 
     on_vote = register_curation(app, receiver, client, principal_resolver(receiver, emails.email), curation,
-                                lambda key: receiver.conversations.load(answer_state_key(key)) or {}) \
-        if curation is not None else None
+                                lambda key: receiver.conversations.load(answer_state_key(key)) or {},
+                                home=guide is None) if curation is not None else None
 
-    @app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$"))
+    @app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN}|{FEEDBACK})$"))
     def on_feedback(ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        state = receiver.conversations.load(answer_state_key(action["value"])) or {}
-        vote = "up" if action["action_id"] == FEEDBACK_UP else "down"
-        receiver.conversations.save(f"slack-feedback:{action['value']}:{body['user']['id']}", {
+        if action["action_id"] == FEEDBACK:  # feedback_buttons: "up:<key>" or "down:<key>"
+            vote, _, key = action["value"].partition(":")
+            vote = "up" if vote == "up" else "down"
+        else:
+            vote, key = ("up" if action["action_id"] == FEEDBACK_UP else "down"), action["value"]
+        state = receiver.conversations.load(answer_state_key(key)) or {}
+        receiver.conversations.save(f"slack-feedback:{key}:{body['user']['id']}", {
             "vote": vote, "question": state.get("question"), "sql": state.get("sql"), "at": time.time()})
-        log.info("feedback %s on answer %s", vote, action["value"])
+        log.info("feedback %s on answer %s", vote, key)
         if on_vote is not None:  # into the review queue; 👎 asks why, 👍 by a steward offers Mark as verified
-            on_vote(body, action["value"], vote)
+            on_vote(body, key, vote)
             return
         thread = (body.get("message") or {}).get("thread_ts")
         client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], thread_ts=thread,
@@ -285,6 +344,18 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
     @app.action(re.compile(f"^{OPEN_URL}_"))
     def on_link(ack: Callable[..., None]) -> None:
         ack()  # link buttons open in the browser; Slack still sends the click
+
+    if guide is not None:
+        guide_of = guide if callable(guide) else (lambda: guide)
+        register_assistant(app, start, receiver.conversations, guide_of)
+        sections = [part for part in (
+            digests.home_section if digests is not None else None,  # the user's digests
+            review_section(curation, principal_resolver(receiver, emails.email)) if curation is not None else None,
+        ) if part is not None]
+        publish = register_home(app, client, receiver.conversations, guide_of,
+                                (lambda user: [block for part in sections for block in part(user)]) if sections else None)
+        if digests is not None:
+            digests.home = publish
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -85,6 +85,11 @@ def malformed(body: dict[str, Any]) -> str | None:
             return _missing(event, "event", ("user", "channel", "ts"), ("text", "thread_ts"))
         if event["type"] == "message":
             return _missing(event, "event", ("channel", "ts"), ("user", "text", "thread_ts"))
+        if event["type"] in ("assistant_thread_started", "assistant_thread_context_changed"):
+            thread = event.get("assistant_thread")
+            if not isinstance(thread, dict):
+                return f"{event['type']} without assistant_thread"
+            return _missing(thread, "assistant_thread", ("channel_id", "thread_ts"), ("user_id",))
         return None
     if "command" in body:
         return _missing(body, "command", ("user_id", "channel_id"), ("text", "trigger_id"))
@@ -92,13 +97,18 @@ def malformed(body: dict[str, Any]) -> str | None:
         user, channel, actions = body.get("user"), body.get("channel"), body.get("actions")
         if not isinstance(user, dict) or not isinstance(user.get("id"), str):
             return "block_actions without user.id"
-        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str):
-            return "block_actions without channel.id"
+        in_view = isinstance(body.get("container"), dict) and body["container"].get("type") == "view"
+        if not in_view and (not isinstance(channel, dict) or not isinstance(channel.get("id"), str)):
+            return "block_actions without channel.id"  # a click in a modal or App Home has none
         if not isinstance(actions, list) or not actions or not all(
                 isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
             return "block_actions without actions"
         for action in actions:
-            if not action["action_id"].startswith("open_url") and not isinstance(action.get("value"), str):
+            if action.get("type") == "static_select":
+                selected = action.get("selected_option")
+                if not isinstance(selected, dict) or not isinstance(selected.get("value"), str):
+                    return f"select {action['action_id'][:40]} without a selected option"
+            elif not action["action_id"].startswith("open_url") and not isinstance(action.get("value"), str):
                 return f"action {action['action_id'][:40]} without a value"
         message = body.get("message")
         if message is not None and not isinstance(message, dict):

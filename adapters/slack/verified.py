@@ -99,11 +99,14 @@ def _unvalue(value: str) -> tuple[str, str | None]:
 
 
 def register(app: Any, receiver: Any, client: WebClient, principal_of: Callable[[str], Principal | None],
-             curation: SlackCuration, answer_state: Callable[[str], dict[str, Any]]) -> Callable[..., None]:
+             curation: SlackCuration, answer_state: Callable[[str], dict[str, Any]],
+             home: bool = True) -> Callable[..., None]:
     """Add the listeners to the bolt ``app``; returns the vote handler the app's 👍/👎 listener calls.
 
     ``principal_of(user)`` resolves a Slack user (None when they cannot be resolved);
-    ``answer_state(key)`` is what the poster stored for an answer's buttons.
+    ``answer_state(key)`` is what the poster stored for an answer's buttons. ``home``: the App
+    Home and the assistant threads' prompts too, when the app serves neither itself (with a guide
+    the app's own home shows ``review_section`` and its prompts put the verified questions first).
     """
     def ephemeral(body: dict[str, Any], thread: str | None, text: str, blocks: list[Block] | None = None) -> None:
         client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], thread_ts=thread,
@@ -191,6 +194,9 @@ def register(app: Any, receiver: Any, client: WebClient, principal_of: Callable[
                                          ReplyTarget("slack", body["channel"]["id"], thread, {"user": user})))
         ephemeral(body, thread, "Making your QuickSight dashboard for this answer...")
 
+    if not home:
+        return on_vote
+
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any]) -> None:
         user = event.get("user")
@@ -212,6 +218,20 @@ def register(app: Any, receiver: Any, client: WebClient, principal_of: Callable[
             prompts=[{"title": clip(q, 75), "message": q} for q in prompts])
 
     return on_vote
+
+
+def review_section(curation: SlackCuration,
+                   principal_of: Callable[[str], Principal | None]) -> Callable[[str], list[dict[str, Any]]]:
+    """The App Home's part for a user: the review queue, for data stewards only."""
+    def section(user: str) -> list[dict[str, Any]]:
+        principal = principal_of(user)
+        if principal is None or not is_steward(principal, curation.steward_group):
+            return []
+        queue = curation.feedback.list(review_only=True, limit=HOME_ITEMS)
+        lines = "\n".join(f"• {escape(review_line(i))}" for i in queue) or "_Nothing to review._"
+        return [SectionBlock(block_id="review_queue", text=MarkdownTextObject(text=clip(
+            f"*Review queue* (👎 with reasons, flagged verified questions)\n{lines}"))).to_dict()]
+    return section
 
 
 def home_blocks(curation: SlackCuration, steward: bool) -> list[Block]:

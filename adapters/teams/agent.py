@@ -46,6 +46,11 @@ class TeamsAgent(ActivityHandler):
 
     def __init__(self, receiver: Intake, curation: TeamsCuration | None = None) -> None:
         self.receiver = receiver
+        self.digests = None
+        if receiver.digests is not None:  # scheduled digests: phrases, the form card, the list
+            from adapters.teams.digest_cards import TeamsDigests
+
+            self.digests = TeamsDigests(receiver, receiver.digests)
         self.curation = curation  # verified answers, feedback reasons, QuickSight (adapters/teams/verified.py)
 
     async def on_members_added_activity(self, members_added: Any, turn_context: TurnContext) -> None:
@@ -69,8 +74,13 @@ class TeamsAgent(ActivityHandler):
         if value and value.get("action") in (SHOW_SQL, FEEDBACK):
             await self._card_action(turn_context, value)
             return
+        from adapters.teams.digest_cards import ACTIONS as DIGEST_ACTIONS
+
+        digest_action = bool(self.digests and value and value.get("action") in DIGEST_ACTIONS)
         if value and value.get("action") == CLARIFY:
             question = value["option"].strip() if isinstance(value.get("option"), str) else ""
+        elif digest_action:
+            question = str(value.get("action"))  # type: ignore[union-attr]
         else:
             question = _AT.sub("", activity.text or "").strip()
         if not question:
@@ -89,13 +99,53 @@ class TeamsAgent(ActivityHandler):
         conversation = activity.conversation.id
         reference = activity.get_conversation_reference().model_dump(by_alias=True, exclude_none=True, mode="json")
         self.receiver.conversations.save(reference_key(conversation), {"reference": reference})
+        schedule = None
+        if self.digests is not None:
+            routed = await self._digests(turn_context, question, value if digest_action else None, principal,
+                                         reference)
+            if routed is True:
+                return
+            if routed:
+                question, schedule = routed
         extra = {"user": user.id}
         placeholder = await turn_context.send_activity(PLACEHOLDER)  # the activity the answer replaces
         if placeholder is not None and placeholder.id:
             extra["placeholder"] = placeholder.id
         target = ReplyTarget("teams", conversation, activity.id, extra)
-        self.receiver.submit(self.receiver.job(question, principal, target, f"teams:{conversation}",
-                                               f"teams:{conversation}:{activity.id}" if activity.id else None))
+        job = self.receiver.job(question, principal, target, f"teams:{conversation}",
+                                f"teams:{conversation}:{activity.id}" if activity.id else None)
+        job.schedule = schedule
+        self.receiver.submit(job)
+
+    async def _digests(self, turn_context: TurnContext, question: str, value: dict[str, Any] | None,
+                       principal: Any, reference: dict[str, Any]) -> bool | tuple[str, dict[str, Any]] | None:
+        """Digest words and card actions: True when answered here, (question, schedule) for a digest
+        to create from the answer, None for a plain question."""
+        from adapters.teams.digest_cards import base_conversation
+
+        assert self.digests is not None
+        activity = turn_context.activity
+        user = activity.from_property
+        conversation, kind = activity.conversation.id, activity.conversation.conversation_type or ""
+        if kind == "personal":  # "me": the 1:1 chat
+            self.receiver.conversations.save(f"teams-personal:{user.aad_object_id or user.id}",
+                                             {"conversation": conversation})
+        timezone = getattr(activity, "local_timezone", None)
+        routed = self.digests.action(value, principal, user.aad_object_id or user.id, conversation, timezone) \
+            if value else self.digests.route(question, principal, user.aad_object_id or user.id, conversation,
+                                             kind, timezone)
+        if isinstance(routed, str):
+            await turn_context.send_activity(Activity(type="message", text_format="plain", text=routed))
+            return True
+        if isinstance(routed, dict):
+            await turn_context.send_activity(Activity(type="message", attachments=[
+                Attachment(content_type=CONTENT_TYPE, content=routed)]))
+            return True
+        if routed:  # new posts go to the conversation itself: keep a reference without the thread
+            base = base_conversation(str(routed[1]["target"]["channel"]))
+            channel = {**reference, "conversation": {**reference.get("conversation", {}), "id": base}}
+            self.receiver.conversations.save(reference_key(base), {"reference": channel})
+        return routed
 
     def _save_vote(self, turn_context: TurnContext, value: dict[str, Any], state: dict[str, Any]) -> str:
         vote = "up" if value.get("vote") == "up" else "down"

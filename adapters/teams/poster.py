@@ -14,15 +14,16 @@ import asyncio
 import logging
 import re
 import uuid
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from microsoft_agents.activity import Activity, Attachment, ConversationReference
 from microsoft_agents.hosting.core import ClaimsIdentity
 
 from adapters.teams.agent import PLACEHOLDER, answer_key, reference_key
+from adapters.teams.chart_links import ChartSigner, ChartStore, LocalChartStore, S3ChartStore  # noqa: F401 - re-exported
 from adapters.teams.cards import CONTENT_TYPE, answer_card
+from adapters.teams.digest_cards import remember_thread, with_digest_actions
 from engine.domain import Answer, ReplyTarget
 from engine.ports import ConversationStore
 
@@ -30,45 +31,20 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 60
 
 
-class ChartStore(Protocol):
-    """Where a chart image goes so a card can show it: returns the URL Teams fetches."""
-
-    def put(self, name: str, png: bytes) -> str: ...
-
-
-class LocalChartStore:
-    """Charts in a folder, served by the bot's own HTTP server at ``{base_url}/charts/<name>``."""
-
-    def __init__(self, folder: Path, base_url: str) -> None:
-        self.folder, self.base_url = Path(folder), base_url.rstrip("/")
-
-    def put(self, name: str, png: bytes) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / name).write_bytes(png)
-        return f"{self.base_url}/charts/{name}"
-
-
-class S3ChartStore:
-    """Charts in S3, shown through presigned URLs (AWS mode)."""
-
-    def __init__(self, s3: Any, bucket: str, prefix: str = "athena-bot-charts/", expires: int = 7 * 24 * 3600) -> None:
-        self.s3, self.bucket, self.prefix, self.expires = s3, bucket, prefix, expires
-
-    def put(self, name: str, png: bytes) -> str:
-        key = self.prefix + name
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=png, ContentType="image/png")
-        return self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                              ExpiresIn=self.expires)
-
-
 class TeamsPoster:
+    """Posts Answers as Adaptive Cards; charts go to ``charts`` and the card links to them through
+    the bot's endpoint at ``chart_base_url`` (signed by ``signer``; see chart_links.py)."""
+
     def __init__(self, adapter: Any, conversations: ConversationStore, app_id: str | None = None,
-                 charts: ChartStore | None = None, quicksight_url: str | None = None,
+                 charts: ChartStore | None = None, quicksight_url: str | None = None, *,
+                 chart_base_url: str | None = None, signer: ChartSigner | None = None,
                  dashboards: bool = False) -> None:
         self.adapter = adapter
         self.conversations = conversations
         self.app_id = app_id
-        self.charts = charts
+        self.charts = charts if chart_base_url else None  # without a public address a chart cannot be shown
+        self.chart_base_url = chart_base_url
+        self.signer = signer or ChartSigner(None)
         self.quicksight_url = quicksight_url
         self.dashboards = dashboards  # "Open in QuickSight" makes each answer's own dashboard
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, when in-process
@@ -82,11 +58,13 @@ class TeamsPoster:
         ident = answer.answer_id or target.extra.get("placeholder")  # which answer this is, across repeats
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"teams:{target.channel}:{ident}").hex if ident else uuid.uuid4().hex
         self.conversations.save(answer_key(key), {"question": answer.question, "sql": answer.sql,
-                                                  "answer_id": answer.answer_id})
+                                                  "saved": answer.saved, "answer_id": answer.answer_id})
         chart_url = None
-        if answer.chart_png and self.charts is not None:
-            chart_url = self.charts.put(f"{key}-{_slug(answer.question)}.png", answer.chart_png)
-        card = answer_card(answer, key, chart_url, self.quicksight_url, self.dashboards)
+        if answer.chart_png and self.charts is not None and self.chart_base_url:
+            name = f"{key}-{_slug(answer.question)}.png"
+            self.charts.put(name, answer.chart_png)
+            chart_url = self.signer.link(self.chart_base_url, name)
+        card = with_digest_actions(answer_card(answer, key, chart_url, self.quicksight_url, dashboards=self.dashboards), answer, target, key)
         activity = Activity(type="message", summary=answer.message[:200],
                             attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
         record = f"teams-reply:{target.channel}:{ident}" if ident else None
@@ -97,6 +75,12 @@ class TeamsPoster:
             asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=SEND_TIMEOUT_SECONDS)
         else:
             asyncio.run(coroutine)
+        if record:  # a digest's post takes follow-ups in its thread
+            remember_thread(self.conversations, target, (self.conversations.load(record) or {}).get("activity_id"))
+
+    def post_chart(self, target: ReplyTarget, answer: Answer) -> None:
+        """The answer again, now with its chart: the same activity is updated with the image."""
+        self.post(target, answer)
 
     async def _send(self, reference: dict[str, Any], activity: Activity, replace: list[str],
                     record: str | None) -> None:

@@ -1,5 +1,6 @@
 """The Teams endpoint: aiohttp with Bot Framework / Entra ID token validation at /api/messages,
-the chart images the cards show at /charts/<name>, and /healthz.
+the chart images the cards show at /charts/<name>?sig=... (signature checked, re-signed on every
+fetch: see chart_links.py), and /healthz.
 
 Authentication is on whenever an app id is configured; with none (local development) anonymous
 requests are accepted, and a malformed bearer token still gets 401. The token is checked from the
@@ -15,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -26,9 +25,10 @@ from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity, JwtTokenValidator
 
+from adapters.teams.chart_links import ChartSigner, ChartStore
+
 log = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
-_CHART_NAME = re.compile(r"^[a-z0-9-]+\.png$")
 MAX_BODY_BYTES = 1024 * 1024  # an activity is a few KB; Teams' own message limit is about 28 KB
 BODY_TIMEOUT_SECONDS = 10  # the whole body, once the headers are in
 IDLE_TIMEOUT_SECONDS = 15  # a connection with no request in progress (aiohttp's keep-alive timeout)
@@ -66,7 +66,7 @@ async def authenticate(request: web.Request, config: AgentAuthConfiguration,
 
 
 def build_web_app(agent: Any, adapter: CloudAdapter, config: AgentAuthConfiguration,
-                  charts_dir: Path | None = None) -> web.Application:
+                  charts: ChartStore | None = None, signer: ChartSigner | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     validator = JwtTokenValidator(config)
 
@@ -91,11 +91,17 @@ def build_web_app(agent: Any, adapter: CloudAdapter, config: AgentAuthConfigurat
         return response if response is not None else web.Response(status=202)
 
     async def chart(request: web.Request) -> web.StreamResponse:
+        """A chart a card links to: the signature checked, then the PNG, or a redirect to a URL
+        presigned just now (S3). Never a link that expires with the card."""
         name = request.match_info["name"]
-        path = (charts_dir / name) if charts_dir else None
-        if not _CHART_NAME.match(name) or path is None or not path.is_file():
+        if charts is None or signer is None or not signer.valid(name, request.query.get("sig", "")):
             raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Content-Type": "image/png"})
+        found = await asyncio.get_running_loop().run_in_executor(None, charts.fetch, name)
+        if found is None:
+            raise web.HTTPNotFound()
+        if isinstance(found, str):
+            raise web.HTTPFound(found, headers={"Cache-Control": "no-store"})
+        return web.Response(body=found, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")

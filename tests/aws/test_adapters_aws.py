@@ -212,17 +212,48 @@ def test_refresh_values_writes_the_values_file(stack: Stack, settings, monkeypat
     assert "2023-01-01" <= first < last <= "2025-12-31" and "tickets.created_ts" in values["@time_ranges"]
 
 
-def test_teams_charts_go_to_s3_behind_presigned_urls(aws_env: dict[str, str]) -> None:
+def test_teams_chart_links_never_expire_the_endpoint_re_signs_s3_on_every_fetch(aws_env: dict[str, str]) -> None:
+    import urllib.error
+    import urllib.parse
     import urllib.request
 
-    from adapters.teams.poster import S3ChartStore
+    from adapters.teams.chart_links import FETCH_SECONDS, ChartSigner, S3ChartStore
+    from adapters.teams.server import TeamsServer, auth_configuration, build_adapter, build_web_app
 
     s3 = boto3.client("s3")
     bucket = f"charts-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    url = S3ChartStore(s3, bucket).put("k-revenue.png", b"\x89PNG-chart")
-    assert "Signature=" in url and "athena-bot-charts/k-revenue.png" in url
-    with urllib.request.urlopen(url, timeout=10) as response:  # what Teams fetches for the card image
-        assert response.read() == b"\x89PNG-chart"
-    head = s3.head_object(Bucket=bucket, Key="athena-bot-charts/k-revenue.png")
-    assert head["ContentType"] == "image/png"
+    store, signer = S3ChartStore(s3, bucket), ChartSigner("the-app-secret")
+    store.put("k-revenue.png", b"\x89PNG-chart")  # what the worker does, with the link it puts in the card:
+    link = signer.link("http://teams.example", "k-revenue.png")
+    assert "Signature" not in link and "Expires" not in link  # the card holds no expiring URL
+    config = auth_configuration(None, None, None)
+    server = TeamsServer(build_web_app(object(), build_adapter(config), config, store, ChartSigner("the-app-secret")),
+                         port=0).start()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        served = link.replace("http://teams.example", server.base_url)
+        with pytest.raises(urllib.error.HTTPError) as found:
+            opener.open(served, timeout=10)
+        assert found.value.code == 302  # re-signed now, valid for minutes
+        fresh = found.value.headers["Location"]
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(fresh).query)
+        assert query.get("X-Amz-Expires") == [str(FETCH_SECONDS)] or "Expires" in query
+        with urllib.request.urlopen(served, timeout=10) as response:  # what Teams does: follows it to S3
+            assert response.read() == b"\x89PNG-chart"
+        for bad in (served.replace("sig=", "sig=0"), served.replace("k-revenue", "k-other"),
+                    server.base_url + "/charts/k-revenue.png"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(bad, timeout=10)
+            assert refused.value.code == 404
+        missing = signer.link(server.base_url, "gone.png")
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(missing, timeout=10)
+        assert gone.value.code == 404
+    finally:
+        server.stop()

@@ -109,7 +109,7 @@ def test_kills_through_the_asynchronous_steps_lose_and_double_nothing(
     tokens = [e.token for e in athena.started()]
     assert sorted(tokens) == sorted(s.job.job_id for s in jobs)  # one query per job, however often retried
     placeholders = {s.job.job_id: s.placeholder for s in jobs}
-    assert fake_slack.messages[placeholders[killed["posted@1"]]].updates == 2  # the repeat updated it
+    assert fake_slack.messages[placeholders[killed["posted@1"]]].updates == 3  # the repeat: text again, then the chart
     attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                   "ApproximateNumberOfMessagesDelayed"]
     for url in (queue_url, dlq_url):

@@ -122,9 +122,33 @@ class SlackRig:
                    "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}]}
         return self.form({"payload": json.dumps(payload)})[0]
 
-    def answers(self, count: int = 1) -> list:
-        """The chat.update calls that replaced placeholders with answers."""
-        return self.fake.wait_for("chat.update", count)
+    def answers(self, count: int = 1, timeout: float = 30.0) -> list:
+        """The first chat.update of each of ``count`` messages: the answers' text replacing the
+        placeholders, in order (the chart comes in a further update of the same message)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            first: dict[str, Any] = {}
+            for call in self.fake.of("chat.update"):
+                first.setdefault(str(call.params.get("ts")), call)
+            if len(first) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert len(first) >= count, f"{len(first)} answers, wanted {count}"
+        return sorted(first.values(), key=lambda c: c.at)
+
+    def charted(self, count: int = 1, timeout: float = 30.0) -> list:
+        """The updates that put a chart (an image block) into an answer, one per message."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found: dict[str, Any] = {}
+            for call in self.fake.of("chat.update"):
+                if call.result.get("ok") and '"image"' in json.dumps(call.params.get("blocks")):
+                    found.setdefault(str(call.params.get("ts")), call)
+            if len(found) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert len(found) >= count, f"{len(found)} charts, wanted {count}"
+        return sorted(found.values(), key=lambda c: c.at)
 
 
 @pytest.fixture(params=["http"])

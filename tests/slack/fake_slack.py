@@ -1,11 +1,15 @@
 """An in-test fake of the Slack Web API on 127.0.0.1 that records every call.
 
 It answers the methods the bot uses (auth.test, users.info, chat.postMessage, chat.update,
-chat.postEphemeral, the three files_upload_v2 steps, files.info), can answer one call of a method
-with HTTP 429 + Retry-After, fail a method with a Slack error or with HTTP 500, and play an outage
-(``down``: every connection is dropped unanswered). Like Slack it keeps the messages (so an
-update of an unknown ts is ``message_not_found``) and the files with where they were shared, so a
-test can count what a thread finally shows.
+chat.postEphemeral, the three files_upload_v2 steps, files.info, the AI-app assistant.threads.*
+calls, views.publish), can answer one call of a method with HTTP 429 + Retry-After, fail a method
+with a Slack error or with HTTP 500, and play an outage (``down``: every connection is dropped
+unanswered). Like Slack it keeps the messages (so an update of an unknown ts is
+``message_not_found``) and the files with where they were shared, so a test can count what a
+thread finally shows; and like Slack it refuses (``invalid_blocks``) an image block naming a file
+that was never completed or is still being processed (``processing_seconds`` after completion;
+files.info shows its ``mimetype`` only once processed). It checks the block types it is sent
+against the ones Slack knows, and the limits of table blocks and selects.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ class File:
     file_id: str
     complete: bool = False
     shares: list[tuple[str, str | None]] = field(default_factory=list)  # (channel, thread_ts)
+    completed_at: float = 0.0
+
+
+BLOCK_TYPES = {"section", "actions", "context", "context_actions", "header", "image", "table", "divider",
+               "rich_text", "markdown", "input", "file", "video"}
 
 
 @dataclass
@@ -50,8 +59,11 @@ class Call:
 
 
 class FakeSlack:
-    def __init__(self, users: dict[str, str] | None = None) -> None:
+    def __init__(self, users: dict[str, str] | None = None, time_zones: dict[str, str] | None = None) -> None:
         self.users = users or {"U1": "ana@example.com"}
+        self.time_zones = time_zones or {}  # users.info ``tz`` by user
+        self.gone: set[str] = set()  # users whose direct messages fail (they left)
+        self.not_member: set[str] = set()  # channels the bot is not in
         self.calls: list[Call] = []
         self.uploads: list[bytes] = []
         self.throttled: dict[str, int] = {}  # method -> how many more calls get 429
@@ -59,6 +71,8 @@ class FakeSlack:
         self.messages: dict[str, Message] = {}  # by ts
         self.files: dict[str, File] = {}
         self.failing: dict[str, int] = {}  # method -> how many more calls get HTTP 500
+        self.processing_seconds = 0.0  # how long a completed upload cannot be shown in a block
+        self.views: dict[str, Any] = {}  # App Home views published, by user
         self.dropped = 0  # calls dropped while down
         self.down = False  # Slack's API unreachable: connections are closed without an answer
         self._ts = 1000
@@ -103,6 +117,29 @@ class FakeSlack:
         with self._lock:
             return [f for f in self.files.values() if (channel, thread_ts) in f.shares]
 
+    def _blocks_problem(self, blocks: Any) -> str | None:
+        """What Slack would refuse in a message's blocks (None if nothing)."""
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks or "[]")
+        tables = 0
+        for block in blocks or []:
+            kind = block.get("type")
+            if kind not in BLOCK_TYPES:
+                return f"unknown block type {kind}"
+            if kind == "image" and "slack_file" in block:
+                file = self.files.get(str(block["slack_file"].get("id")))
+                if file is None or not file.complete or time.monotonic() - file.completed_at < self.processing_seconds:
+                    return "invalid slack file [json-pointer:/blocks/image/slack_file]"
+            if kind == "table":
+                tables += 1
+                rows = block.get("rows") or []
+                if tables > 1 or not rows or len(rows) > 100 or any(len(r) > 20 for r in rows):
+                    return "a message holds one table of at most 100 rows x 20 cells"
+            for element in block.get("elements") or []:
+                if element.get("type") == "static_select" and not 0 < len(element.get("options") or []) <= 100:
+                    return "a select has 1 to 100 options"
+        return None
+
     def _next_ts(self) -> str:
         with self._lock:
             self._ts += 1
@@ -124,7 +161,24 @@ class FakeSlack:
             user = params.get("user")
             if user not in self.users:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
-            return 200, {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}, {}
+            info: dict[str, Any] = {"id": user, "profile": {"email": self.users[user]}}
+            if user in self.time_zones:
+                info["tz"] = self.time_zones[user]
+            return 200, {"ok": True, "user": info}, {}
+        if method == "conversations.open":
+            user = str(params.get("users"))
+            if user in self.gone or user not in self.users:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "channel": {"id": "D" + user}}, {}
+        if method == "conversations.info":
+            channel = str(params.get("channel"))
+            return 200, {"ok": True, "channel": {"id": channel, "is_member": channel not in self.not_member}}, {}
+        if method in ("views.open", "views.update"):
+            return 200, {"ok": True, "view": {"id": f"V{self._next_ts()}"}}, {}
+        if method in ("chat.postMessage", "chat.update"):
+            problem = self._blocks_problem(params.get("blocks"))
+            if problem:
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": [problem]}, {}
         if method == "chat.postMessage":
             ts = self._next_ts()
             with self._lock:
@@ -156,6 +210,7 @@ class FakeSlack:
                     if file is None or file.complete:
                         return 200, {"ok": False, "error": "invalid_file_id" if file is None else "file_already_completed"}, {}
                     file.complete = True
+                    file.completed_at = time.monotonic()
                     if params.get("channel_id"):
                         file.shares.append((str(params["channel_id"]), params.get("thread_ts")))
             return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in done]}, {}
@@ -167,7 +222,25 @@ class FakeSlack:
                 shares: dict[str, list[dict[str, Any]]] = {}
                 for channel, thread_ts in file.shares:
                     shares.setdefault(channel, []).append({"ts": self._ts, "thread_ts": thread_ts})
-            return 200, {"ok": True, "file": {"id": file.file_id, "shares": {"public": shares}}}, {}
+                processed = time.monotonic() - file.completed_at >= self.processing_seconds
+            return 200, {"ok": True, "file": {"id": file.file_id, "shares": {"public": shares},
+                                              "mimetype": "image/png" if processed else ""}}, {}
+        if method in ("assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts",
+                      "assistant.threads.setTitle"):
+            if not params.get("channel_id") or not params.get("thread_ts"):
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            return 200, {"ok": True}, {}
+        if method == "views.publish":
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if not params.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            problem = self._blocks_problem(view.get("blocks"))
+            if problem or len(view.get("blocks") or []) > 100:
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": [problem or "over 100 blocks"]}, {}
+            with self._lock:
+                self.views[str(params["user_id"])] = view
+            return 200, {"ok": True, "view": {"id": "V1", **view}}, {}
         return 200, {"ok": False, "error": "unknown_method"}, {}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

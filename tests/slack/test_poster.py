@@ -1,5 +1,6 @@
 """The Slack poster is idempotent at Slack: a repeated answer updates the job's one message and never
-shares its chart twice, over real HTTP to the fake Slack Web API."""
+uploads its chart twice; the chart shows inside the answer (an image block naming the uploaded
+file), posted after the text. Over real HTTP to the fake Slack Web API."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ def answer(job: str = "job-1") -> Answer:
                   sql="SELECT 1", chart_png=PNG, answer_id=job)
 
 
+def image_files(blocks: str | list | None) -> list[str]:
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+    return [b["slack_file"]["id"] for b in blocks if b["type"] == "image"]
+
+
 def button_key(blocks: str | list) -> str:
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     return next(e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]
@@ -46,7 +52,7 @@ def poster(fake: FakeSlack) -> SlackPoster:
     return SlackPoster(web_client("xoxb-test", fake.url), SQLiteConversationStore(":memory:"))
 
 
-def test_a_repeated_answer_updates_the_placeholder_and_shares_the_chart_once(fake: FakeSlack) -> None:
+def test_a_repeated_answer_updates_the_placeholder_and_uploads_the_chart_once(fake: FakeSlack) -> None:
     target = thread_with_placeholder(fake)
     slack = poster(fake)
     slack.post(target, answer())
@@ -54,12 +60,16 @@ def test_a_repeated_answer_updates_the_placeholder_and_shares_the_chart_once(fak
     [message] = fake.thread_messages("C1", target.thread)
     assert message.ts == target.extra["placeholder"] and message.updates == 2
     assert message.text.startswith("Revenue by category")
-    assert len(fake.shares("C1", target.thread)) == 1 and len(fake.of("files.getUploadURLExternal")) == 1
+    [upload] = fake.of("files.getUploadURLExternal")
+    assert image_files(message.blocks) == [upload.result["file_id"]]  # the chart inside the answer
+    assert fake.shares("C1", target.thread) == []  # not a file message of its own
+    [complete] = fake.of("files.completeUploadExternal")
+    assert "channel_id" not in complete.params
     keys = {button_key(call.params["blocks"]) for call in fake.of("chat.update")}
     assert len(keys) == 1  # the same button key both times: the stored SQL stays reachable
 
 
-def test_an_upload_cut_off_before_sharing_is_redone_once(fake: FakeSlack) -> None:
+def test_an_upload_cut_off_before_completing_is_redone_once(fake: FakeSlack) -> None:
     target = thread_with_placeholder(fake)
     slack = poster(fake)
     fake.errors["files.completeUploadExternal"] = "internal_error"  # the worker dies about here
@@ -68,9 +78,43 @@ def test_an_upload_cut_off_before_sharing_is_redone_once(fake: FakeSlack) -> Non
     del fake.errors["files.completeUploadExternal"]
     slack.post(target, answer())
     slack.post(target, answer())
-    assert len(fake.shares("C1", target.thread)) == 1
-    assert len(fake.of("files.getUploadURLExternal")) == 2  # the unshared first upload was redone
-    assert len(fake.of("files.info")) == 1  # asked once where the recorded file went; then it was known
+    assert len(fake.of("files.getUploadURLExternal")) == 2  # the uncompleted first upload was redone
+    assert len(fake.of("files.info")) == 1  # asked once whether the recorded file was completed
+    [message] = fake.thread_messages("C1", target.thread)
+    assert image_files(message.blocks) == [fake.of("files.getUploadURLExternal")[1].result["file_id"]]
+
+
+def test_text_first_then_the_chart_into_the_same_message(fake: FakeSlack) -> None:
+    target = thread_with_placeholder(fake)
+    slack = poster(fake)
+    text_only = answer()
+    text_only.chart_png = None
+    slack.post(target, text_only)  # the rows are back: the number first
+    first = fake.messages[target.extra["placeholder"]]
+    assert first.text.startswith("Revenue by category") and image_files(first.blocks) == []
+    slack.post_chart(target, answer())  # then the chart
+    [message] = fake.thread_messages("C1", target.thread)
+    assert message.updates == 2 and len(image_files(message.blocks)) == 1
+
+
+def test_an_upload_still_being_processed_is_waited_for(fake: FakeSlack) -> None:
+    fake.processing_seconds = 0.6  # Slack refuses the image block until the file is processed
+    target = thread_with_placeholder(fake)
+    poster(fake).post(target, answer())
+    [message] = fake.thread_messages("C1", target.thread)
+    assert len(image_files(message.blocks)) == 1 and fake.shares("C1", target.thread) == []
+    assert [c.result["ok"] for c in fake.of("chat.update")] == [False, True]
+
+
+def test_an_image_slack_keeps_refusing_is_shared_into_the_thread_once(fake: FakeSlack) -> None:
+    fake.processing_seconds = 3600
+    target = thread_with_placeholder(fake)
+    slack = SlackPoster(web_client("xoxb-test", fake.url), SQLiteConversationStore(":memory:"), processing_wait=0.3)
+    slack.post(target, answer())
+    slack.post(target, answer())
+    [message] = fake.thread_messages("C1", target.thread)
+    assert message.text.startswith("Revenue by category") and image_files(message.blocks) == []
+    assert len(fake.shares("C1", target.thread)) == 1  # the chart still reaches the thread, once
 
 
 def test_a_deleted_placeholder_gets_one_stand_in_that_repeats_update(fake: FakeSlack) -> None:
@@ -94,4 +138,5 @@ def test_a_target_without_placeholder_keeps_one_answer_per_job(fake: FakeSlack) 
         slack.post(target, answer(job))
     messages = fake.thread_messages("C1", root)
     assert len(messages) == 2 and [m.updates for m in messages] == [2, 1]  # job-1 twice, job-2 once
-    assert len(fake.shares("C1", root)) == 2
+    assert [len(image_files(m.blocks)) for m in messages] == [1, 1]
+    assert len(fake.of("files.getUploadURLExternal")) == 2

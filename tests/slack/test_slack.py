@@ -27,12 +27,21 @@ def test_mention_gets_placeholder_then_answer_and_chart_in_the_thread(slack_rig:
     [update] = slack_rig.answers()
     assert update.params["channel"] == "C1" and update.params["ts"] == "1001.000100"  # the placeholder
     assert update.params["text"].startswith("Revenue (completed orders) by customer region, 1 Jan 2024")
-    blocks = blocks_text(update)
-    assert "```Customer region" in blocks and "EMEA" in blocks
-    assert '"show_sql"' in blocks and '"feedback_up"' in blocks and '"feedback_down"' in blocks
+    assert "```Customer region" in update.params["text"]  # the fixed-width table is the text fallback
+    blocks = json.loads(blocks_text(update))
+    [table] = [b for b in blocks if b["type"] == "table"]
+    assert table["rows"][1][0] == {"type": "raw_text", "text": "EMEA"}
+    assert table["column_settings"][1] == {"align": "right"}
+    assert not [b for b in blocks if b["type"] == "image"]  # the number first ...
+    assert '"show_sql"' in blocks_text(update) and '"feedback_up"' in blocks_text(update)
+    [charted] = slack_rig.charted()  # ... then the chart, inside the same message
+    assert charted.params["ts"] == update.params["ts"] and charted.at > update.at
     [complete] = slack_rig.fake.wait_for("files.completeUploadExternal")
-    assert complete.params["channel_id"] == "C1" and complete.params["thread_ts"] == "100.000001"
+    [image] = [b for b in json.loads(blocks_text(charted)) if b["type"] == "image"]
+    assert image["slack_file"]["id"] == json.loads(complete.params["files"])[0]["id"]
+    assert "channel_id" not in complete.params  # not a file message of its own
     assert slack_rig.fake.uploads[0].startswith(b"\x89PNG")
+    assert slack_rig.fake.shares("C1", "100.000001") == []
     assert [c.params["user"] for c in slack_rig.fake.of("users.info")] == ["U1"]
 
 
@@ -66,8 +75,10 @@ def test_thread_reply_is_a_follow_up(slack_rig: SlackRig) -> None:
     # a reply in a thread the bot never answered is not for the bot
     slack_rig.event({"type": "message", "channel_type": "channel", "user": "U1", "text": "lunch?",
                      "channel": "C1", "ts": "400.000002", "thread_ts": "400.000001"}, "Ev-c")
+    slack_rig.charted(2)
     time.sleep(0.5)
-    assert len(slack_rig.fake.of("chat.update")) == 2
+    assert len({c.params["ts"] for c in slack_rig.fake.of("chat.update")}) == 2  # still two answers
+    assert len(slack_rig.fake.of("chat.postMessage")) == 2  # and two placeholders
 
 
 @pytest.mark.parametrize("slack_rig", ["http", "lambda"], indirect=True)
@@ -136,7 +147,7 @@ def test_unknown_user_gets_an_ephemeral_explanation(slack_rig: SlackRig) -> None
 def test_rate_limited_update_is_retried_after_retry_after(slack_rig: SlackRig) -> None:
     slack_rig.fake.throttled["chat.update"] = 1
     slack_rig.mention("orders in 2024", "900.000001", "Ev-429")
-    first, second = slack_rig.answers(2)
+    first, second = slack_rig.fake.wait_for("chat.update", 2)
     assert second.at - first.at >= 0.9  # waited for Retry-After: 1
     assert second.params["text"].startswith("Orders (all statuses)")
 

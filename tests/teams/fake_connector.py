@@ -67,6 +67,25 @@ class FakeConnector:
     def cards(self) -> list[Sent]:
         return [s for s in self.messages() if s.activity.get("attachments")]
 
+    def first_cards(self, count: int = 1, timeout: float = 30.0, image: bool = False) -> list[Sent]:
+        """The first card each of ``count`` activities showed (a send or an update), in order;
+        with ``image``, the first one showing a chart (the worker adds it in a later update)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            first: dict[str, Sent] = {}
+            for sent in list(self.sent):
+                attachments = sent.activity.get("attachments") or []
+                if not attachments or not sent.activity_id:
+                    continue
+                if image and '"Image"' not in json.dumps(attachments):
+                    continue
+                first.setdefault(sent.activity_id, sent)
+            if len(first) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert len(first) >= count, f"{len(first)} cards, wanted {count}"
+        return sorted(first.values(), key=lambda s: s.at)
+
     def wait_for(self, predicate, count: int = 1, timeout: float = 30.0) -> list[Sent]:  # noqa: ANN001
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

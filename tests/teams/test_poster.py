@@ -21,20 +21,21 @@ def bot_activities(rig: TeamsRig) -> dict[str, dict]:
 
 def test_the_card_replaces_the_placeholder_and_a_repeat_updates_it(teams_rig: TeamsRig) -> None:
     teams_rig.post(teams_rig.activity("orders by channel in 2024", CHAT, "personal", activity_id="r1"))
-    [card] = teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")))
+    [card] = teams_rig.connector.first_cards()
+    [charted] = teams_rig.connector.first_cards(image=True)  # the text first, then the same card with its chart
     [placeholder] = [s for s in teams_rig.connector.messages() if s.activity.get("text") == PLACEHOLDER]
-    assert card.updates == placeholder.activity_id and placeholder.conversation == CHAT
+    assert card.updates == charted.updates == placeholder.activity_id and placeholder.conversation == CHAT
     target = ReplyTarget("teams", CHAT, "r1", {"placeholder": placeholder.activity_id})
     teams_rig.stack.poster.post(target, answer("job-r1"))  # the answer step taken over after it had posted
     updates = [s for s in teams_rig.connector.sent if s.updates]
-    assert [u.updates for u in updates] == [placeholder.activity_id] * 2
+    assert [u.updates for u in updates] == [placeholder.activity_id] * 3
     [shown] = bot_activities(teams_rig).values()  # one message in the chat, showing the card
     assert shown["attachments"] and "Orders by sales channel" in str(shown)
 
 
 def test_a_deleted_placeholder_gets_one_stand_in_that_repeats_update(teams_rig: TeamsRig) -> None:
     teams_rig.post(teams_rig.activity("orders by channel in 2024", CHAT, "personal", activity_id="r2"))
-    teams_rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")))
+    teams_rig.connector.first_cards()
     before = set(bot_activities(teams_rig))
     target = ReplyTarget("teams", CHAT, "r3", {"placeholder": "act-gone"})  # Teams no longer has it
     poster = teams_rig.stack.poster

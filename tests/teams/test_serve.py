@@ -39,7 +39,7 @@ def test_serve_teams_answers_a_message_then_stops_on_sigterm(lake: Path, tmp_pat
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status in (200, 202)
-        [card] = connector.wait_for(lambda s: bool(s.activity.get("attachments")), timeout=60)
+        [card] = connector.first_cards(timeout=60)
         assert "Orders (all statuses), 1 Jan 2024 - 31 Dec 2024" in json.dumps(card.activity)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
