@@ -15,7 +15,7 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from adapters.local.feedback_store import SQLiteFeedbackStore
 from adapters.local.verified_file import VerifiedFile, beside_model
@@ -28,7 +28,9 @@ from engine.answers.verified import VerifiedAnswers, VerifiedFormatError, Verifi
 from engine.domain import Answer, ReplyTarget
 from engine.errors import BotError, Refused
 from engine.ports import ReplyPoster
-from engine.service import QueryEngine
+
+if TYPE_CHECKING:  # the Slack receiver wires the stores from here and must not load the engine
+    from engine.service import QueryEngine
 
 
 def verified_path(settings: Settings) -> Path:

@@ -465,6 +465,9 @@ class Worker:
         try:
             with self.observer.stage("chart"):
                 self.engine.add_chart(prepared, answer)
+            if answer.chart_png and self.answer_log is not None:  # its record says which chart it got now
+                self.answer_log.save(answer, as_of=job.as_of or (self.default_as_of or dt.date.today()),
+                                     asker=job.principal.email, conversation_id=job.conversation_id)
             if answer.chart_png:
                 with self.observer.stage("post_chart"):
                     self.poster.post_chart(job.reply_to, answer)  # type: ignore[attr-defined]
@@ -479,8 +482,8 @@ class Worker:
                                  asker=job.principal.email, conversation_id=job.conversation_id)
         if answer.saved is not None:  # the date it was read for, so a Schedule button can move it
             answer.saved["as_of"] = job.as_of or (self.default_as_of or dt.date.today()).isoformat()
-        with self.observer.stage("post"):
-            if self.digests is not None and (job.digest or job.schedule):
+        with self.observer.stage("post"):  # an ActionJob's outcome is posted too: it has no digest
+            if self.digests is not None and (getattr(job, "digest", None) or getattr(job, "schedule", None)):
                 self.digests.deliver(job, answer, self.poster.post)
             else:
                 self.poster.post(job.reply_to, answer)

@@ -104,7 +104,7 @@ def answer_blocks(answer: Answer, answer_key: str, quicksight_url: str | None = 
         blocks.append(HeaderBlock(block_id="headline", text=PlainTextObject(text=clip(top, 150), emoji=False)))
     blocks.append(SectionBlock(block_id="summary", text=_mrkdwn(message)))
     blocks += badge_blocks(answer)
-    if answer.status != "answered" or not answer.sql:
+    if answer.status != "answered" or (not answer.sql and answer.table is None):  # a notice: no buttons
         return blocks
     table = table_block(answer)
     if table is not None:

@@ -122,7 +122,7 @@ def answer_card(answer: Answer, answer_key: str, chart_url: str | None = None,
                               weight="Bolder" if answer.status == "answered" and not top else "Default",
                               **({"spacing": "Small"} if top else {})))
         body += badge_blocks(answer)
-        if answer.status == "answered" and answer.sql:
+        if answer.status == "answered" and (answer.sql or answer.table is not None):  # not a notice
             if answer.table is not None and answer.table.columns:
                 body += _table(answer, rows)
             if chart_url:

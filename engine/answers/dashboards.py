@@ -54,6 +54,11 @@ def layout(columns: list[str], types: list[str], chart_kind: str | None) -> Layo
     if chart_kind and numeric and others:
         x, x_type = others[0]
         series = others[1][0] if len(others) > 1 else None
+        # the bot's chart shapes (charts/choose.py) as QuickSight's two templates
+        chart_kind = {"overlay": "line", "panels": "line", "change": "line", "grouped": "bar", "stacked": "bar",
+                      "dots": "bar"}.get(chart_kind, chart_kind)
+        if chart_kind == "line" and not x_type.lower().startswith(_TIME):
+            chart_kind = "bar"  # panels or changes over categories
         if chart_kind == "line" and x_type.lower().startswith(_TIME):
             return Layout("line", {"period": x, "value": numeric[0], **({"series": series} if series else {})})
         if chart_kind in ("bar", "hbar"):

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import BotError, ModelError
-from engine.language.vocabulary import MAX_PHRASE, build_vocabulary, tokenize
 from engine.semantic_query import SemanticQuery
 
 if TYPE_CHECKING:
@@ -49,6 +48,10 @@ class VerifiedFormatError(ValueError):
 
 def question_id(question: str) -> str:
     """Stable id of a question: the same words, however capitalised or spaced, are one entry."""
+    # the vocabulary (and the sqlglot under the model) loads on first use: the Slack receiver
+    # imports this module for its buttons and must start without it
+    from engine.language.vocabulary import tokenize
+
     words = " ".join(t for t, _, _ in tokenize(question))
     return uuid.uuid5(uuid.NAMESPACE_URL, f"verified:{words}").hex[:12]
 
@@ -169,6 +172,8 @@ class VerifiedAnswers:
     def key(self, question: str) -> tuple[str, ...]:
         """The question in the model's vocabulary: each known phrase as what it names, filler
         dropped, sorted; two questions with the same key ask the same thing in other words."""
+        from engine.language.vocabulary import MAX_PHRASE, build_vocabulary, tokenize
+
         if self._vocabulary is None:
             self._vocabulary = build_vocabulary(self.engine.model, self.engine.values)
         senses = self._vocabulary.senses

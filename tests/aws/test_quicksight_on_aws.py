@@ -95,7 +95,7 @@ def test_open_in_quicksight_from_a_click_to_the_link_in_the_thread(qs_stack: Sta
         [execution] = stack.fake.started()
         stack.fake.finish(execution.execution_id)
         stack.drain()
-        [answer] = fake.wait_for("chat.update")
+        answer = fake.wait_for("chat.update", 2)[-1]  # the text, then with its chart
         button = next(e for b in blocks_of(answer) if b["type"] == "actions" for e in b["elements"]
                       if e["action_id"] == "quicksight_dashboard")
         assert "url" not in button  # not a fixed link: a click the worker acts on

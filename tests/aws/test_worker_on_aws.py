@@ -207,7 +207,8 @@ def test_follow_up_uses_conversation_in_dynamodb(stack: Stack) -> None:
     second = [e for e in stack.fake.started() if e.state == "QUEUED"][0]
     assert "2023-01-01" in second.sql
     items = boto3.client("dynamodb").scan(TableName=stack.app.aws.conversations_table)["Items"]
-    assert len(items) == 1 and int(items[0]["expires_at"]["N"]) > time.time()
+    threads = [i for i in items if i["conversation_id"]["S"].startswith("slack:")]  # beside the answer records
+    assert len(threads) == 1 and int(threads[0]["expires_at"]["N"]) > time.time()
 
 
 def test_large_result_is_truncated_with_a_download_link(stack: Stack) -> None:

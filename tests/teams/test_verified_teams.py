@@ -46,7 +46,7 @@ def rig(lake: Path, tmp_path: Path) -> Iterator[TeamsRig]:
 
 
 def cards(rig: TeamsRig, count: int) -> list[dict]:
-    found = rig.connector.wait_for(lambda s: bool(s.activity.get("attachments")), count)
+    found = rig.connector.first_cards(count)  # each activity's first card (a chart updates answers later)
     return [card_of(s) for s in found]
 
 
