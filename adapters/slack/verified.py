@@ -30,7 +30,7 @@ from slack_sdk.models.blocks import (ActionsBlock, Block, ButtonElement, Context
 from adapters.slack.blocks import OPEN_URL, clip, escape
 from engine.answers.actions import DASHBOARD, VERIFY, ActionJob, is_steward
 from engine.answers.feedback import REASONS, Feedback, FeedbackStore, review_line
-from engine.answers.verified import VerifiedStore
+from engine.answers.verified import VerifiedStore, newest_questions
 from engine.domain import Answer, Principal, ReplyTarget
 from engine.errors import Refused
 
@@ -56,14 +56,8 @@ class SlackCuration:
     dashboards: bool = False  # "Open in QuickSight" makes this answer's dashboard
 
     def suggestions(self, limit: int = SUGGESTED_PROMPTS) -> list[str]:
-        if self.verified is None:
-            return []
-        try:
-            items = [i for i in self.verified.all() if not i.flagged]
-        except Exception:  # noqa: BLE001 - a broken store costs the suggestions, not the request
-            log.exception("could not read the verified questions")
-            return []
-        return [i.question for i in sorted(items, key=lambda i: i.verified_at, reverse=True)[:limit]]
+        """The verified questions to suggest, newest first."""
+        return newest_questions(self.verified, limit)
 
 
 def badge_blocks(answer: Answer) -> list[Block]:

@@ -19,7 +19,7 @@ from microsoft_agents.activity import Activity, ActionTypes, Attachment, CardAct
 
 from engine.answers.actions import DASHBOARD, VERIFY, ActionJob, is_steward
 from engine.answers.feedback import REASONS, Feedback, FeedbackStore
-from engine.answers.verified import VerifiedStore
+from engine.answers.verified import VerifiedStore, newest_questions
 from engine.domain import Answer, Principal, ReplyTarget
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,8 @@ class TeamsCuration:
     dashboards: bool = False
 
     def suggestions(self, limit: int = 3) -> list[str]:
-        if self.verified is None:
-            return []
-        try:
-            items = [i for i in self.verified.all() if not i.flagged]
-        except Exception:  # noqa: BLE001 - a broken store costs the suggestions only
-            log.exception("could not read the verified questions")
-            return []
-        return [i.question for i in sorted(items, key=lambda i: i.verified_at, reverse=True)[:limit]]
+        """The verified questions to suggest, newest first."""
+        return newest_questions(self.verified, limit)
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from adapters.web.inbox import SessionInbox, decode_answer
 from adapters.web.poster import web_target
 from adapters.web.render import md_escape, render_answer
 from adapters.web.signin import WebUser, sign_in
+from engine.answers.verified import newest_questions
 from engine.domain import Answer
 from engine.intake import Intake
 
@@ -243,14 +244,7 @@ def _feedback(ctx: WebContext, item: str) -> None:
 
 def _verified_questions(ctx: WebContext, limit: int = 4) -> list[str]:
     """The stewards' verified questions, newest first: the first examples offered."""
-    if ctx.verified is None:
-        return []
-    try:
-        items = [i for i in ctx.verified.all() if not i.flagged]
-    except Exception:  # noqa: BLE001 - a broken store costs the examples, not the page
-        log.exception("could not read the verified questions")
-        return []
-    return [i.question for i in sorted(items, key=lambda i: i.verified_at, reverse=True)[:limit]]
+    return newest_questions(ctx.verified, limit)
 
 
 def _sidebar(ctx: WebContext, user: WebUser) -> None:

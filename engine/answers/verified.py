@@ -42,6 +42,19 @@ RELATIVE_PROBE_DAYS = 400  # a question read this long before its as-of date rea
 EXAMPLE_OVERLAP = 0.34  # share of words a verified question must share with a new one to be a planner example
 
 
+def newest_questions(store: VerifiedStore | None, limit: int) -> list[str]:
+    """The verified questions a surface suggests: newest first, flagged ones left out; a store
+    that cannot be read costs the suggestions, never the request."""
+    if store is None:
+        return []
+    try:
+        items = [i for i in store.all() if not i.flagged]
+    except Exception:  # noqa: BLE001 - see above
+        log.exception("could not read the verified questions")
+        return []
+    return [i.question for i in sorted(items, key=lambda i: i.verified_at, reverse=True)[:limit]]
+
+
 class VerifiedFormatError(ValueError):
     """A stored verified question that cannot be read (a hand-edited file, another version)."""
 
