@@ -90,3 +90,55 @@ def as_list(value: Any) -> list[Any]:
 def function_roles(template: dict[str, Any]) -> dict[str, str]:
     return {name: res["Properties"]["Role"]["Fn::GetAtt"][0] for name, res in template["Resources"].items()
             if res["Type"] == "AWS::Lambda::Function"}
+
+
+def deployed(template: dict[str, Any], given: dict[str, str]) -> dict[str, Any]:
+    """The template as CloudFormation would create it with these parameters: conditions decided,
+    resources and outputs of false conditions gone, Fn::If resolved and AWS::NoValue dropped."""
+    values = {name: given.get(name, spec.get("Default")) for name, spec in template.get("Parameters", {}).items()}
+    conditions: dict[str, bool] = {}
+
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and "Ref" in v:
+            return values[v["Ref"]]
+        return v
+
+    def decide(c: Any) -> bool:
+        [(fn, arg)] = c.items()
+        if fn == "Fn::Equals":
+            return str(value(arg[0])) == str(value(arg[1]))
+        if fn == "Fn::Not":
+            return not decide(arg[0])
+        if fn == "Fn::And":
+            return all(decide(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(decide(a) for a in arg)
+        if fn == "Condition":
+            return condition(arg)
+        raise AssertionError(f"unexpected condition function {fn}")
+
+    def condition(name: str) -> bool:
+        if name not in conditions:
+            conditions[name] = decide(template["Conditions"][name])
+        return conditions[name]
+
+    gone = object()
+
+    def prune(v: Any) -> Any:
+        if isinstance(v, dict):
+            if v == {"Ref": "AWS::NoValue"}:
+                return gone
+            if set(v) == {"Fn::If"}:
+                name, on, off = v["Fn::If"]
+                return prune(on if condition(name) else off)
+            out = {k: prune(x) for k, x in v.items()}
+            return {k: x for k, x in out.items() if x is not gone}
+        if isinstance(v, list):
+            return [x for x in map(prune, v) if x is not gone]
+        return v
+
+    out = copy.deepcopy(template)
+    for section in ("Resources", "Outputs"):
+        out[section] = {name: prune(body) for name, body in out.get(section, {}).items()
+                        if "Condition" not in body or condition(body["Condition"])}
+    return out

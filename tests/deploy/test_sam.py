@@ -130,6 +130,11 @@ WILDCARDS = {
     ":group/*": "(Identity Center)",
     ":membership/*": "(Identity Center)",
     "/athena-bot-digest-*": "one schedule per digest in the stage's group, named by the digest's id at run time",
+    ":user/${QuickSightNamespace}/*": "QuickSight users of the namespace, one per person, registered at run time",
+    ":datasource/athena-bot-*": "the stack's per-group-role data sources (athena-bot-<role name>), one stack each",
+    ":template/*": "the templates are a JSON parameter: CloudFormation cannot split it into ARNs (this account's)",
+    ":dataset/*": "one QuickSight dataset per answer and person, its id made at run time",
+    ":dashboard/*": "one QuickSight dashboard per answer and person, its id made at run time",
 }
 
 
@@ -217,11 +222,32 @@ def test_the_refresh_runs_one_query_in_the_workgroup_and_writes_only_the_values(
     assert schedule["Target"]["RoleArn"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
 
 
+def _trust(role: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A data role's trust: the statements always there, and those only with HasQuickSight."""
+    always, quicksight = [], []
+    for s in role["AssumeRolePolicyDocument"]["Statement"]:
+        if "Fn::If" in s:
+            condition, on, off = s["Fn::If"]
+            assert condition == "HasQuickSight" and off == {"Ref": "AWS::NoValue"}, s
+            quicksight.append(on)
+        else:
+            always.append(s)
+    return always, quicksight
+
+
+def _assert_quicksight_trust(statements: list[dict[str, Any]]) -> None:
+    """QuickSight of this account only, and only to assume the role (no tags, no source identity)."""
+    assert [(s["Principal"], s["Action"], s["Condition"]) for s in statements] == [
+        ({"Service": "quicksight.amazonaws.com"}, "sts:AssumeRole",
+         {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})]
+
+
 def test_the_data_role_trusts_only_the_worker_acting_for_a_tagged_user(sam: dict[str, Any]) -> None:
     role = sam["Resources"]["AnalystDataRole"]["Properties"]
     assert role["Path"] == {"Fn::Sub": "/athena-bot/${Stage}/data/"}  # what the worker may assume
-    statements = role["AssumeRolePolicyDocument"]["Statement"]
+    statements, quicksight = _trust(role)
     assert {json.dumps(s["Principal"]) for s in statements} == {json.dumps({"AWS": {"Fn::GetAtt": ["WorkerRole", "Arn"]}})}
+    _assert_quicksight_trust(quicksight)  # besides the worker: its group's QuickSight data source, when on
     by_action = {s["Action"]: s["Condition"] for s in statements}
     assert set(by_action) == {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}
     assume = by_action["sts:AssumeRole"]["StringLike"]
