@@ -186,12 +186,13 @@ def crash_test_pause(env: dict[str, str] | None = None) -> Callable[[str, str], 
 def with_web_poster(posters: dict[str, ReplyPoster] | None,
                     conversations: ConversationStore | None) -> dict[str, ReplyPoster]:
     """The posters plus the web chat's: answers go to the session inbox in the ConversationStore."""
+    from adapters.web.feed import WebFeed
     from adapters.web.inbox import SessionInbox
     from adapters.web.poster import PLATFORM, WebPoster
 
     routes = dict(posters or {})
     if isinstance(conversations, SessionInbox):
-        routes.setdefault(PLATFORM, WebPoster(conversations))
+        routes.setdefault(PLATFORM, WebPoster(conversations, WebFeed(conversations)))
     return routes
 
 

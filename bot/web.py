@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.web.alb import AlbConfigError, AlbVerifier
 from bot.aws_settings import ConfigError
-from bot.bootstrap import ensure_sample_lake, local_intake, local_worker, run_in_thread, stop_on_signals
+from bot.bootstrap import (ensure_sample_lake, local_intake, local_worker, run_in_thread, run_scheduler,
+                           stop_on_signals)
 from bot.settings import Settings
 from engine.errors import BotError
 
@@ -198,6 +199,7 @@ def serve_web(settings: Settings, host: str, port: int, backend: str) -> int:
         ensure_sample_lake(settings)
         local = local_intake(settings)
         run_in_thread(local_worker(settings, local.app.engine, local.queue), stop)
+        run_scheduler(settings, local.queue, stop)  # local digests, as `serve slack` and `serve teams` run them
         log.info("local worker running (lake %s)", settings.lake)
     if web.auth == "none":
         log.warning("ATHENA_BOT_WEB_AUTH=none: no sign-in, everyone is the local analyst (local use only)")

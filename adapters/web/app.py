@@ -6,7 +6,8 @@ for it there. The page never answers a question itself.
 
 Session state: ``web_session`` (the inbox's session id), ``conversation`` (the thread's number,
 new on "New conversation"), ``user`` (signed in once: Streamlit keeps only the first request's
-headers), ``history`` (what the conversation shows), ``queued`` (a question from a button).
+headers), ``history`` (what the conversation shows), ``queued`` (a question from a button),
+``scheduling`` (the answer whose Schedule form is open).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 import streamlit as st
 
 from adapters.web.alb import AlbVerifier, SignInError
+from adapters.web.digests import feed_section, schedule_form, sidebar_digests
+from adapters.web.feed import WebFeed
 from adapters.web.guide import ModelGuide
 from adapters.web.inbox import SessionInbox, decode_answer
 from adapters.web.poster import web_target
@@ -85,6 +88,8 @@ def run(ctx: WebContext) -> None:
         return
     _sidebar(ctx, user)
     st.title(TITLE)
+    if ctx.intake.digests is not None:
+        feed_section(WebFeed(ctx.intake.conversations), user.principal)
     question = st.chat_input(PLACEHOLDER, max_chars=MAX_QUESTION_CHARS, key="question")
     queued = state.pop("queued", None)
     if question or queued:
@@ -92,7 +97,7 @@ def run(ctx: WebContext) -> None:
     if not state.history:
         st.caption("Ask in plain English; follow-ups (\"and for 2024?\", \"only online\") refine the last "
                    "answer. Examples are in the sidebar.")
-    waiting = _conversation(ctx)
+    waiting = _conversation(ctx, user)
     if waiting:
         _wait(ctx, waiting)
 
@@ -123,7 +128,8 @@ def conversation_id() -> str:
     return f"web:{state.web_session}:{state.conversation}"
 
 
-def _ask(ctx: WebContext, user: WebUser, question: str) -> None:
+def _ask(ctx: WebContext, user: WebUser, question: str, schedule: dict[str, Any] | None = None) -> None:
+    """Hand a question in; with ``schedule`` (the Schedule form's), its answer becomes a digest."""
     if not question:
         return
     state = st.session_state
@@ -131,7 +137,8 @@ def _ask(ctx: WebContext, user: WebUser, question: str) -> None:
     conversation = conversation_id()
     job = ctx.intake.job(question, user.principal, web_target(state.web_session, item, conversation),
                          conversation, delivery_id=f"web:{state.web_session}:{item}")
-    turn = Turn(item, question)
+    job.schedule = schedule
+    turn = Turn(item, f"Schedule: {question}" if schedule else question)
     try:
         ctx.intake.submit(job)
     except Exception as err:  # noqa: BLE001 - the page says so instead of failing
@@ -142,9 +149,11 @@ def _ask(ctx: WebContext, user: WebUser, question: str) -> None:
     state.history.append(turn)
 
 
-def _conversation(ctx: WebContext) -> list[tuple[Turn, Any]]:
+def _conversation(ctx: WebContext, user: WebUser) -> list[tuple[Turn, Any]]:
     """Draw the conversation; returns the turns being waited for, with their status boxes."""
-    history: list[Turn] = st.session_state.history
+    state = st.session_state
+    history: list[Turn] = state.history
+    digests = ctx.intake.digests is not None
     waiting = []
     for i, turn in enumerate(history):
         with st.chat_message("user"):
@@ -161,8 +170,17 @@ def _conversation(ctx: WebContext) -> list[tuple[Turn, Any]]:
             render_answer(turn.answer, turn.item, rows_cut=turn.rows_cut, quicksight_url=ctx.quicksight_url,
                           latest=i == len(history) - 1, on_option=_queue,
                           on_feedback=lambda key: _feedback(ctx, key),
-                          on_reason=lambda key: _feedback(ctx, key))
+                          on_reason=lambda key: _feedback(ctx, key),
+                          on_schedule=_open_schedule if digests else None)
+            if digests and state.get("scheduling") == turn.item and turn.answer.saved:
+                schedule_form(turn.item, turn.question, turn.answer.saved, user.principal,
+                              submit=lambda question, spec: _ask(ctx, user, question, spec),
+                              cancel=lambda: state.pop("scheduling", None))
     return waiting
+
+
+def _open_schedule(item: str) -> None:
+    st.session_state.scheduling = item
 
 
 def _collect(ctx: WebContext, turn: Turn) -> bool:
@@ -259,6 +277,8 @@ def _sidebar(ctx: WebContext, user: WebUser) -> None:
             st.caption(f"{email} · groups: {groups}  \nNo sign-in on the embedded default: everyone here is "
                        "the local analyst, who may read the whole local lake.")
         st.button("New conversation", on_click=_new_conversation, icon=":material/add_comment:", width="stretch")
+        if ctx.intake.digests is not None:
+            sidebar_digests(ctx.intake.digests, user.principal)
         verified = _verified_questions(ctx)
         examples = verified + [e for e in guide.examples if e not in verified]
         if examples:

@@ -66,6 +66,7 @@ def encode_answer(answer: Answer, max_chars: int = MAX_PAYLOAD_CHARS) -> dict[st
         "options": list(answer.options), "elapsed_ms": answer.elapsed_ms, "footer": answer.footer,
         "download_url": answer.download_url, "rows_cut": 0, "verified_by": answer.verified_by,
         "answer_id": answer.answer_id, "dashboard_url": answer.dashboard_url,
+        "saved": answer.saved,  # what the Schedule form turns into a digest
         "table": None if table is None else {
             "columns": list(table.columns), "types": list(table.types), "truncated": table.truncated,
             "rows": [[_cell(v) for v in row] for row in table.rows]},
@@ -104,5 +105,5 @@ def decode_answer(payload: dict[str, Any]) -> tuple[Answer, int]:
                     options=list(payload.get("options") or []), elapsed_ms=payload.get("elapsed_ms"),
                     footer=payload.get("footer"), download_url=payload.get("download_url"),
                     verified_by=payload.get("verified_by"), answer_id=payload.get("answer_id"),
-                    dashboard_url=payload.get("dashboard_url"))
+                    dashboard_url=payload.get("dashboard_url"), saved=payload.get("saved"))
     return answer, int(payload.get("rows_cut") or 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from adapters.web.feed import FEED_POST_CHARS, WebFeed, is_feed
 from adapters.web.inbox import SessionInbox, encode_answer
 from engine.domain import Answer, ReplyTarget
 
@@ -21,12 +22,20 @@ def web_target(session_id: str, job_id: str, conversation_id: str) -> ReplyTarge
 
 
 class WebPoster:
-    """Delivers Answers into web sessions' inboxes."""
+    """Delivers Answers into web sessions' inboxes, and digest posts into their owners' feeds."""
 
-    def __init__(self, inbox: SessionInbox) -> None:
+    def __init__(self, inbox: SessionInbox, feed: WebFeed | None = None) -> None:
         self.inbox = inbox
+        self.feed = feed
 
     def post(self, target: ReplyTarget, answer: Answer) -> None:
+        if is_feed(target.channel):  # a digest's post or a notice to its owner: no session waits for it
+            if self.feed is None:
+                log.error("web digest post for %s, but this poster has no feed; dropping it", target.channel)
+                return
+            self.feed.add(target.channel, answer.answer_id or target.extra.get("digest") or "post",
+                          encode_answer(answer, max_chars=FEED_POST_CHARS))
+            return
         item = target.extra.get("item")
         if not item:
             log.error("web reply target for session %s names no inbox item; dropping the answer",

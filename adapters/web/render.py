@@ -78,10 +78,12 @@ def file_stem(question: str) -> str:
 def render_answer(answer: Answer, key: str, *, rows_cut: int = 0, quicksight_url: str | None = None,
                   latest: bool = True, on_option: Callable[[str], None] | None = None,
                   on_feedback: Callable[[str], None] | None = None,
-                  on_reason: Callable[[str], None] | None = None) -> None:
+                  on_reason: Callable[[str], None] | None = None,
+                  on_schedule: Callable[[str], None] | None = None) -> None:
     """Draw one answer inside the current container (an assistant chat message).
 
-    ``on_reason(key)``: after a 👎, the reasons to pick from (in ``reason-<key>``)."""
+    ``on_reason(key)``: after a 👎, the reasons to pick from (in ``reason-<key>``);
+    ``on_schedule(key)``: a Schedule button under an answer that can become a digest."""
     message = md_escape(answer.message)
     if answer.status == "answered":
         st.markdown(message)
@@ -112,7 +114,8 @@ def render_answer(answer: Answer, key: str, *, rows_cut: int = 0, quicksight_url
     if answer.status == "answered":
         if answer.options:  # an assumption's alternative, one click away ("Store region instead")
             _options(answer, key, latest, on_option)
-        _actions(answer, key, quicksight_url, on_feedback)
+        _actions(answer, key, quicksight_url, on_feedback,
+                 on_schedule if on_schedule is not None and answer.saved else None)
         if on_reason is not None and st.session_state.get(f"feedback-{key}") == 0:  # 👎: why?
             from engine.answers.feedback import REASONS
 
@@ -131,7 +134,7 @@ def _options(answer: Answer, key: str, latest: bool, on_option: Callable[[str], 
 
 
 def _actions(answer: Answer, key: str, quicksight_url: str | None,
-             on_feedback: Callable[[str], None] | None) -> None:
+             on_feedback: Callable[[str], None] | None, on_schedule: Callable[[str], None] | None) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         if answer.table is not None and answer.table.columns:
             st.download_button("Download CSV", csv_bytes(answer), file_name=f"{file_stem(answer.question)}.csv",
@@ -140,4 +143,6 @@ def _actions(answer: Answer, key: str, quicksight_url: str | None,
             st.link_button("Full result (CSV)", answer.download_url, icon=":material/cloud_download:")
         if quicksight_url:
             st.link_button("Open in QuickSight", quicksight_url, icon=":material/dashboard:")
+        if on_schedule is not None:
+            st.button("Schedule", key=f"schedule-{key}", on_click=on_schedule, args=(key,), icon=":material/schedule:")
         st.feedback("thumbs", key=f"feedback-{key}", on_change=on_feedback, args=(key,) if on_feedback else None)

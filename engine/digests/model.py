@@ -64,6 +64,8 @@ class Digest:
     def where(self) -> str:
         if self.target.get("kind") == "dm":
             return "a direct message to you"
+        if self.target.get("kind") == "feed":
+            return "your digest posts in the web chat"
         name = self.target.get("name")
         return f"#{name}" if name else "this channel"
 

@@ -341,6 +341,9 @@ def test_the_chat_surfaces_get_what_their_intake_needs(sam: dict[str, Any], ecs:
     assert intake | _names(AWS, "teams_secret") | _names(TEAMS, "app_id", "tenant_id", "public_url") <= set(teams)
     web = _ecs_env(ecs, "WebTask", sam)
     assert intake | _names(AWS, "values_file") <= set(web)
+    digests = _names(AWS, "digests_table", "scheduler_role_arn", "scheduler_group", "queue_arn", "scheduler_dlq_arn")
+    for surface, env in (("slack", slack), ("teams", teams), ("web", web)):  # each creates and changes digests
+        assert digests <= set(env), f"{surface} lacks {sorted(digests - set(env))}"
     assert web["ATHENA_BOT_HEALTH_URL"].endswith(":8501/_stcore/health")
     assert teams["ATHENA_BOT_HEALTH_URL"].endswith(":3978/healthz")
 
