@@ -111,7 +111,9 @@ class AwsSettings:
 
 # The keys of each chat secret and the settings they fill (see deploy/README.md).
 SECRET_KEYS = {
-    "ATHENA_BOT_SLACK_SECRET": {"bot_token": "SLACK_BOT_TOKEN", "signing_secret": "SLACK_SIGNING_SECRET"},
+    "ATHENA_BOT_SLACK_SECRET": {"bot_token": "SLACK_BOT_TOKEN", "signing_secret": "SLACK_SIGNING_SECRET",
+                                # signs the links to the QuickSight embed route (worker) and checks them (route)
+                                "quicksight_embed_secret": "ATHENA_BOT_QUICKSIGHT_EMBED_SECRET"},
     "ATHENA_BOT_TEAMS_SECRET": {"app_password": "MICROSOFT_APP_PASSWORD"},
 }
 

@@ -350,7 +350,7 @@ def fetch_model(settings: Settings, session: Any) -> Path:
 
 def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | None = None,
               posters: dict[str, ReplyPoster] | None = None,
-              default_poster: ReplyPoster | None = None) -> AwsApp:
+              default_poster: ReplyPoster | None = None, env: dict[str, str] | None = None) -> AwsApp:
     """Wire production: SQS, Athena as each user's role, Glue, DynamoDB, SSO/Cognito, Powertools.
 
     Nothing here calls AWS: every client is created on first use, and the values file is read
@@ -410,18 +410,20 @@ def build_aws(settings: Settings, aws: AwsSettings, *, session: boto3.Session | 
                     visibility_timeout=settings.visibility_timeout, recheck_seconds=aws.recheck_seconds,
                     query_timeout_seconds=aws.query_timeout_seconds, checkpoint=crash_test_pause(),
                     digests=digests)
-    dashboards = _curate_aws(worker, settings, aws, session)
+    dashboards = _curate_aws(worker, settings, aws, session, dict(os.environ) if env is None else env)
     return AwsApp(settings, aws, model, engine, identity, queue, worker, idempotency, observer, poster,
                   session, values_file, dashboards=dashboards)
 
 
-def _curate_aws(worker: Worker, settings: Settings, aws: AwsSettings, session: boto3.Session) -> Any:
-    """Verified questions and feedback in DynamoDB, and QuickSight dashboards when configured."""
+def _curate_aws(worker: Worker, settings: Settings, aws: AwsSettings, session: boto3.Session,
+                env: dict[str, str]) -> Any:
+    """Verified questions and feedback in DynamoDB, and QuickSight dashboards when configured
+    (``env``: the environment with the secrets filled in, the embed links' key among them)."""
     from adapters.aws.quicksight import QuickSightPublisher, QuickSightSettings
     from bot.curation import attach_verified, equip_worker, feedback_store, verified_store
 
     attach_verified(worker.engine, verified_store(settings, aws, session))
-    quicksight = QuickSightSettings.from_env(dict(os.environ), session.region_name)
+    quicksight = QuickSightSettings.from_env(env, session.region_name)
     publisher = QuickSightPublisher(session.client("quicksight", region_name=quicksight.region), quicksight,
                                     worker.engine.conversations) \
         if quicksight is not None and worker.engine.conversations is not None else None

@@ -41,7 +41,8 @@ def build_aws_app(settings: Settings, default_poster: Any = None) -> AwsApp:
     session = boto3.Session()
     secrets = JsonSecrets(LazyClient(session, "secretsmanager"), aws.secret_ttl_seconds)
     env = with_secrets(dict(os.environ), secrets)
-    app = register_chat_posters(build_aws(settings, aws, session=session, default_poster=default_poster), env)
+    app = register_chat_posters(build_aws(settings, aws, session=session, default_poster=default_poster, env=env),
+                                env)
 
     def rotate() -> None:  # a rotated token reaches warm workers without a redeploy
         nonlocal env

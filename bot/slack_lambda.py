@@ -94,7 +94,7 @@ def embed(event: dict[str, Any], routes: dict[str, Any] | None = None) -> dict[s
     """A function-URL GET of the embed route, through its WSGI app (404 when embedding is off)."""
     from bot.slack import embed_routes
 
-    route = (embed_routes("aws") if routes is None else routes).get(str(event.get("rawPath")))
+    route = (embed_routes("aws", _slack_env()) if routes is None else routes).get(str(event.get("rawPath")))
     if route is None:
         return _refused(404, "not found")
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")

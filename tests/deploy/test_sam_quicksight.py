@@ -94,6 +94,34 @@ def test_with_templates_the_worker_gets_the_publisher_settings(on: dict[str, Any
         "ATHENA_BOT_QUICKSIGHT_TEMPLATES", "ATHENA_BOT_QUICKSIGHT_URL"}
 
 
+EMBED_URL = "https://abc.lambda-url.us-east-1.on.aws/quicksight/open"
+EMBED = {**ON, "QuickSightEmbedUrl": EMBED_URL}
+
+
+def test_with_an_embed_url_the_route_may_make_embed_urls_and_both_sides_share_the_key() -> None:
+    embed = deployed(expand({"QuickSightTemplates": TEMPLATES, "QuickSightEmbedUrl": EMBED_URL}), EMBED)
+    grants = _quicksight_grants(embed, "SlackRole")
+    assert set(grants) == {"quicksight:GenerateEmbedUrlForRegisteredUser"}
+    assert set(grants["quicksight:GenerateEmbedUrlForRegisteredUser"]) == {
+        QS_ARN + "user/${QuickSightNamespace}/*", QS_ARN + "dashboard/*"}
+    from bot.aws_settings import SECRET_KEYS
+
+    secret = {"bot_token": "xoxb-1", "signing_secret": "s", "quicksight_embed_secret": "k"}
+    for function in ("WorkerFunction", "SlackFunction"):  # the worker signs links, the route checks them
+        env = function_env(embed, function, EMBED)
+        assert env["ATHENA_BOT_QUICKSIGHT_EMBED_URL"] == EMBED_URL and "ATHENA_BOT_QUICKSIGHT_EMBED_SECRET" not in env
+        from bot.aws_settings import with_secrets
+
+        filled = with_secrets(env, lambda _id: secret)  # the key comes from the Slack secret at run time
+        settings = QuickSightSettings.from_env(filled, "us-east-1")
+        assert settings is not None and (settings.embed_url, settings.embed_secret) == (EMBED_URL, "k")
+    assert SECRET_KEYS["ATHENA_BOT_SLACK_SECRET"]["quicksight_embed_secret"] == "ATHENA_BOT_QUICKSIGHT_EMBED_SECRET"
+    # templates without an embed URL: the console link, no embed rights
+    on = deployed(expand({"QuickSightTemplates": TEMPLATES}), ON)
+    assert not _quicksight_grants(on, "SlackRole")
+    assert "ATHENA_BOT_QUICKSIGHT_EMBED_URL" not in function_env(on, "WorkerFunction", ON)
+
+
 def _ecs(quicksight: bool) -> tuple[dict[str, str], dict[str, str]]:
     app = {**(ON if quicksight else PARAMETERS), "TeamsAppId": "app"}
     exports = stack_exports(expand(app), "athena-bot-dev", app)
