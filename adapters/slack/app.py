@@ -317,7 +317,8 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
                                   text=escape(sql) if sql else "That answer has no SQL any more.",
                                   blocks=[b.to_dict() for b in sql_blocks(sql)] if sql else None)
 
-    on_vote = register_curation(app, receiver, client, principal_resolver(receiver, emails.email), curation,
+    principal_of = principal_resolver(receiver, emails.email)  # a Slack user -> Principal, for curation
+    on_vote = register_curation(app, receiver, client, principal_of, curation,
                                 lambda key: receiver.conversations.load(answer_state_key(key)) or {},
                                 home=guide is None) if curation is not None else None
 
@@ -350,7 +351,7 @@ def build_slack_app(receiver: Intake, client: WebClient, signing_secret: str,
         register_assistant(app, start, receiver.conversations, guide_of)
         sections = [part for part in (
             digests.home_section if digests is not None else None,  # the user's digests
-            review_section(curation, principal_resolver(receiver, emails.email)) if curation is not None else None,
+            review_section(curation, principal_of) if curation is not None else None,
         ) if part is not None]
         publish = register_home(app, client, receiver.conversations, guide_of,
                                 (lambda user: [block for part in sections for block in part(user)]) if sections else None)

@@ -221,11 +221,16 @@ def review_section(curation: SlackCuration,
         principal = principal_of(user)
         if principal is None or not is_steward(principal, curation.steward_group):
             return []
-        queue = curation.feedback.list(review_only=True, limit=HOME_ITEMS)
-        lines = "\n".join(f"• {escape(review_line(i))}" for i in queue) or "_Nothing to review._"
-        return [SectionBlock(block_id="review_queue", text=MarkdownTextObject(text=clip(
-            f"*Review queue* (👎 with reasons, flagged verified questions)\n{lines}"))).to_dict()]
+        return [_review_queue(curation).to_dict()]
     return section
+
+
+def _review_queue(curation: SlackCuration) -> SectionBlock:
+    """The stewards' review queue: 👎 with reasons and flagged verified questions, newest first."""
+    queue = curation.feedback.list(review_only=True, limit=HOME_ITEMS)
+    lines = "\n".join(f"• {escape(review_line(i))}" for i in queue) or "_Nothing to review._"
+    return SectionBlock(block_id="review_queue", text=MarkdownTextObject(text=clip(
+        f"*Review queue* (👎 with reasons, flagged verified questions)\n{lines}")))
 
 
 def home_blocks(curation: SlackCuration, steward: bool) -> list[Block]:
@@ -236,10 +241,7 @@ def home_blocks(curation: SlackCuration, steward: bool) -> list[Block]:
                                                             "stewards): ask me any of them.\n" + (
         "\n".join(f"• {escape(q)}" for q in questions) if questions else "_None yet._"))))
     if steward:
-        queue = curation.feedback.list(review_only=True, limit=HOME_ITEMS)
-        lines = "\n".join(f"• {escape(review_line(i))}" for i in queue) or "_Nothing to review._"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*Review queue* (👎 with reasons, flagged "
-                                                                     f"verified questions)\n{lines}"))))
+        blocks.append(_review_queue(curation))
     return blocks
 
 
