@@ -79,8 +79,10 @@ def test_with_templates_the_worker_may_do_exactly_what_the_publisher_calls(on: d
     assert grants["quicksight:DescribeUser"] == grants["quicksight:RegisterUser"] == [
         QS_ARN + "user/${QuickSightNamespace}/*"]
     assert grants["quicksight:DescribeTemplate"] == [QS_ARN + "template/*"]
-    for action in ("quicksight:CreateDataSet", "quicksight:DeleteDataSet", "quicksight:CreateIngestion"):
+    for action in ("quicksight:DeleteDataSet", "quicksight:CreateIngestion"):
         assert grants[action] == [QS_ARN + "dataset/*"], action
+    # CreateDataSet is authorized on the data source it reads (tests/deploy/test_iam_resources.py): ours only
+    assert sorted(grants["quicksight:CreateDataSet"]) == [QS_ARN + "dataset/*", QS_ARN + "datasource/athena-bot-*"]
     for action in ("quicksight:CreateDashboard", "quicksight:DeleteDashboard", "quicksight:ListDashboards"):
         assert grants[action] == [QS_ARN + "dashboard/*"], action
     # nobody else in the stack touches QuickSight (the chat surfaces only show the button)
