@@ -22,6 +22,9 @@ FROZEN = {  # a deliberate change records its new sha256 here and says why in th
     "tests/dev_set/blind.yaml": "7eea6ebcbb4c6adfea0ea637ce9612b6d9fde2e9a9aa102396c5c5cead1717ed",
     "tests/dev_set/saas_questions.yaml": "bbe585f5a1204216975cb13b3e7bc0f25a200169c07fb3a33d140759702010c5",
     "tests/saas_lake.py": "348e0bcba18b8d93e276b39c33cfe7685383819f87df9cb2896802c2bc301b49",
+    # clause listings and anti-joins (written before their rules; two lakes)
+    "tests/dev_set/clauses.yaml": "2af9579ecb9f144136b71797ad8b58aaf65db6b862f043af4d79d9c6cd05ed44",
+    "tests/dev_set/clauses_saas.yaml": "3c2b2e7c072acd6cd67696bcb2a40cf3b8e8b29643eab82c6466aecb51e7c913",
 }
 # set -> (minimum accuracy, maximum answered-but-wrong rate), both over all items of the set
 FLOORS = {"dev": (1.00, 0.00), "blind": (0.97, 0.01), "saas": (0.94, 0.00)}
