@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.dev_set.compare import matches, norm
-from tests.dev_set.score import Report, Run, load_set
+from tests.dev_set.score import Report, Run, build_lake, load_set
 
 ROOT = Path(__file__).resolve().parents[1]
 FROZEN = {  # a deliberate change records its new sha256 here and says why in the commit message
@@ -79,8 +79,9 @@ def test_values_compare_by_meaning_not_presentation() -> None:
 
 
 @pytest.fixture(scope="module")
-def reports(lake: Path) -> dict[str, Report]:
-    runs = {name: Run(name, lake if load_set(name).lake_kind == "sample" else None) for name in FLOORS}
+def reports(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
+    lakes = {"sample": lake, "saas": build_lake("saas", tmp_path_factory.mktemp("saas"))}  # one per kind
+    runs = {name: Run(name, lakes.get(load_set(name).lake_kind)) for name in FLOORS}
     return {name: run.report() for name, run in runs.items()}
 
 
