@@ -32,17 +32,16 @@ from typing import Any
 
 from engine.answers.actions import ActionJob, ActionRunner, MaintenanceJob
 from engine.answers.records import AnswerLog
+from engine.digests.runner import DigestRunner
 from engine.domain import Answer
-from engine.errors import BotError, ExecutionFailed
-from engine.formatting import format_bytes, link_note
+from engine.errors import BotError
 from engine.heartbeat import Heartbeat
-from engine.digests.runner import DigestRunner, DigestSkipped
-from engine.jobs import (AskJob, DigestJob, JobFormatError, QueryCheck, QueryEvent, decode_message, encode_check,
-                         job_from_dict, job_to_dict, salvage)
-from engine.planner import MAX_REPAIRS
-from engine.ports import (AlreadyInProgress, AsyncExecutor, IdempotentRunner, Lease, Observer, PendingQueries,
-                          Queue, QueueMessage, QueryState, ReplyPoster, chart_later)
+from engine.jobs import AskJob, DigestJob, JobFormatError, decode_message, salvage
+from engine.ports import (AlreadyInProgress, IdempotentRunner, Lease, Observer, PendingQueries, Queue, QueueMessage,
+                          QueryState, ReplyPoster, chart_later)
 from engine.service import Prepared, QueryEngine, failure_answer
+from engine.worker_async import AsyncSteps
+from engine.worker_hooks import JobHooks
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +49,6 @@ FAILED_MESSAGE = ("Sorry, I couldn't answer this question: something went wrong 
                   "after {attempts} attempts (reference {job_id}). Please try again later.")
 UNREADABLE_MESSAGE = ("Sorry, I couldn't read this request (it may come from another version of the bot), "
                       "so nothing ran (reference {reference}). Please ask again.")
-TIMEOUT_MESSAGE = ("This question took longer than {seconds} s to run, so I stopped it. Try a "
-                   "shorter time range or fewer breakdowns.")
-CUTOFF_MESSAGE = ("This question would scan more data than the per-query limit allows, so Athena "
-                  "stopped it. Try a shorter time range or add a filter.")
-PRICE_PER_TB = 5.0  # USD per TB scanned, Athena's list price
-MIN_BILLED_BYTES = 10 * 1024 * 1024
 
 
 class LoggingObserver:
@@ -72,21 +65,14 @@ class LoggingObserver:
         log.info("answered status=%s latency_ms=%.0f", status, latency_ms)
 
 
-def cost_footer(state: QueryState, price_per_tb: float = PRICE_PER_TB) -> str:
-    """E.g. "Data scanned: 12.4 MB (about $0.0001) in 1.2 s" ("reused" when Athena reused a result)."""
-    if state.reused:
-        return "Reused a recent result of the same query: no data scanned."
-    billed = max(state.bytes_scanned, MIN_BILLED_BYTES)
-    cost = billed / 1e12 * price_per_tb
-    return (f"Data scanned: {format_bytes(state.bytes_scanned)} (about ${cost:.4f}) "
-            f"in {state.engine_ms / 1000:.1f} s")
-
-
 Checkpoint = Callable[[str, str], None]  # (point, job id): a test hook; see ``Worker.checkpoint``
 
 
-class Worker:
+class Worker(AsyncSteps, JobHooks):
     """Processes queue messages; ``handle`` says whether a message is finished and may be deleted.
+
+    The asynchronous steps are in engine/worker_async.py, the hooks for clicks, maintenance and
+    digests in engine/worker_hooks.py; the loop, leases, attempts and replies are here.
 
     ``checkpoint(point, job_id)`` is called at named points, so crash tests can stop the worker
     exactly there: ``leased`` (a step's lease taken, its work not begun), ``started`` (an Athena
@@ -260,141 +246,16 @@ class Worker:
                 self._post_chart(job, prepared, answer)
             return {"outcome": answer.status}
 
-        key = f"ask#{job.job_id}"
+        return self._attempt_step(job, f"ask#{job.job_id}", step, message)
 
+    def _attempt_step(self, job: AskJob, key: str, step: Callable[[], dict[str, Any]],
+                      message: QueueMessage) -> bool:
+        """One attempt at running step ``key`` under its lease; finished once it has run."""
         def work() -> bool:
             self._run(key, step, message)
             return True
 
         return self._attempt(job, key, message, work)
-
-    def _on_action(self, job: ActionJob | MaintenanceJob, message: QueueMessage) -> bool:
-        """A click (its outcome posted once, like an answer) or a scheduled task."""
-        if isinstance(job, MaintenanceJob):
-            if self.actions is not None:
-                self.actions.maintain(job)
-            return True
-        self._job_id = job.job_id
-        self.observer.job_started(job.job_id)
-
-        def step() -> dict[str, Any]:
-            answer = self.actions.run(job) if self.actions is not None else Answer(
-                status="error", question=job.question, message="This worker does not handle that button.")
-            self._post(job, answer)  # type: ignore[arg-type] - an ActionJob has what posting needs
-            return {"outcome": answer.status}
-
-        key = f"action#{job.job_id}"
-
-        def work() -> bool:
-            self._run(key, step, message)
-            return True
-
-        return self._attempt(job, key, message, work)  # type: ignore[arg-type]
-    def _digest_ask(self, item: DigestJob) -> AskJob | None:
-        if self.digests is None:
-            log.error("digest job %s for %s, but this worker runs no digests", item.job_id, item.digest_id)
-            return None
-        return self.digests.ask_job(item)
-
-    def _prepare(self, job: AskJob, as_of: dt.date | None) -> Prepared | None:
-        """The question understood and guarded; a digest's frozen query instead (None: nothing to run)."""
-        if self.digests is not None and (job.digest or job.schedule):
-            try:
-                prepared = self.digests.prepare(job, as_of)
-            except DigestSkipped:
-                return None
-            if prepared is not None:
-                return prepared
-        return self.engine.prepare(job.question, job.principal, as_of, job.conversation_id)
-
-    def _start(self, job: AskJob, prepared: Prepared, repairs: int = 0) -> dict[str, Any]:
-        executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
-        with self.observer.stage("start_query"):
-            # The job id is Athena's ClientRequestToken too: a retried start returns the same query.
-            token = job.job_id if not repairs else f"{job.job_id}-repair{repairs}"
-            execution_id = executor.start(prepared.sql, job.principal, token)
-        self.checkpoint("started", job.job_id)
-        assert self.pending is not None
-        self.pending.save(execution_id, {"job": job_to_dict(job), "prepared": prepared.to_dict(),
-                                         "started_at": self.clock(), "repairs": repairs})
-        self.queue.send(encode_check(QueryCheck(execution_id, job.job_id)),
-                        delay_seconds=self.recheck_seconds)
-        return {"outcome": "started", "execution_id": execution_id}
-
-    def _on_query(self, item: QueryCheck | QueryEvent, message: QueueMessage) -> bool:
-        if self.pending is None:
-            return True
-        record = self.pending.get(item.execution_id)
-        if record is None:
-            return True  # answered already, or not one of ours
-        job = job_from_dict(record["job"])
-        self._job_id = job.job_id
-        self.observer.job_started(job.job_id)
-        repairs = int(record.get("repairs", 0))
-        key = f"answer#{job.job_id}" + (f"#{repairs}" if repairs else "")
-        if message.receive_count >= self.max_receives:
-            finished = self._last_word(job, key, message)
-            self.pending.delete(item.execution_id)  # answered or told: nothing more to wait for
-            return finished
-        return self._attempt(job, key, message, lambda: self._check_query(item, job, record, key, message))
-
-    def _check_query(self, item: QueryCheck | QueryEvent, job: AskJob, record: dict[str, Any], key: str,
-                     message: QueueMessage) -> bool:
-        executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
-        state = executor.status(item.execution_id, job.principal)
-        if not state.finished:
-            if isinstance(item, QueryCheck):
-                if self.clock() - record["started_at"] > self.query_timeout_seconds:
-                    executor.stop(item.execution_id, job.principal)
-                    self._finish(job, record, item.execution_id, None, key, message)
-                else:
-                    self.queue.send(encode_check(item), delay_seconds=self.recheck_seconds)
-            return True
-        self._finish(job, record, item.execution_id, state, key, message)
-        return True
-
-    def _finish(self, job: AskJob, record: dict[str, Any], execution_id: str,
-                state: QueryState | None, key: str, message: QueueMessage) -> None:
-        prepared = Prepared.from_dict(record["prepared"])
-        executor: AsyncExecutor = self.engine.executor  # type: ignore[assignment]
-
-        def step() -> dict[str, Any]:
-            if state is None:
-                answer = self._error(job, TIMEOUT_MESSAGE.format(seconds=self.query_timeout_seconds), prepared)
-            elif state.state == "SUCCEEDED":
-                with self.observer.stage("fetch"):
-                    table, download = executor.fetch(execution_id, job.principal, self.engine.answer_rows,
-                                                     state.output_location)
-                later = chart_later(self.poster, job.reply_to)
-                with self.observer.stage("present"):
-                    link = download if table.truncated else None
-                    footer = " · ".join(part for part in (cost_footer(state), link_note(link)) if part)
-                    answer = self.engine.present(prepared, table, footer=footer, charts=not later,
-                                                 download_url=link)
-                self._post(job, answer, state)
-                if later:
-                    self._post_chart(job, prepared, answer)
-                return {"outcome": answer.status}
-            else:
-                repairs = int(record.get("repairs", 0))
-                if state.state == "FAILED" and prepared.source == "planner" and repairs < MAX_REPAIRS:
-                    # the planner wrote this SQL: its error goes back to it, then the fix runs
-                    as_of = dt.date.fromisoformat(job.as_of) if job.as_of else self.default_as_of
-                    try:
-                        fixed = self.engine.repair(prepared, ExecutionFailed(self._failure_text(state)),
-                                                   job.principal, as_of)
-                    except BotError as err:
-                        answer = failure_answer(job.question, err, prepared.sql)
-                    else:
-                        return self._start(job, fixed, repairs + 1)
-                else:
-                    answer = self._error(job, self._failure_text(state), prepared)
-            self._post(job, answer, state)
-            return {"outcome": answer.status}
-
-        self._run(key, step, message)
-        assert self.pending is not None
-        self.pending.delete(execution_id)
 
     # -- telling the user -----------------------------------------------------------------------
     def _last_word(self, job: AskJob, key: str, message: QueueMessage) -> bool:
@@ -442,19 +303,6 @@ class Worker:
         except Exception:  # noqa: BLE001 - tried again on the next receive
             log.exception("could not tell the sender of message %s that it was unreadable", message.message_id)
         return False
-
-    @staticmethod
-    def _failure_text(state: QueryState) -> str:
-        reason = state.reason or "no reason given"
-        if "bytes scanned" in reason.lower() and "limit" in reason.lower():
-            return CUTOFF_MESSAGE
-        if state.state == "CANCELLED":
-            return f"The query was cancelled before it finished ({reason})."
-        return str(ExecutionFailed(f"The query failed in Athena: {reason}"))
-
-    @staticmethod
-    def _error(job: AskJob, message: str, prepared: Prepared) -> Answer:
-        return Answer(status="error", question=job.question, message=message, sql=prepared.sql)
 
     def _post_chart(self, job: AskJob, prepared: Prepared, answer: Answer) -> None:
         """Draw the chart of an answer already posted and add it to that message.

@@ -4,19 +4,21 @@
 its stderr, and waits for the line the worker writes when it pauses. ``seed_jobs`` puts Slack jobs
 on a queue, each in its own thread with a placeholder posted to a fake Slack, as the Slack
 receiver would. ``tally`` then reads what each thread finally shows: answered once, told that it
-failed, silent (the placeholder never replaced) or doubled (a second answer or chart in the thread).
+failed, silent (the placeholder never replaced) or doubled (a second answer or chart in the thread);
+``kill_then_finish`` kills a worker at a series of points, and ``assert_all_answered_once``
+asserts what such a run must leave.
 """
 
 from __future__ import annotations
 
 import json
-
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +164,39 @@ def tally(fake: FakeSlack, jobs: Sequence[SeededJob]) -> Tally:
             result.failed.append(seeded.job.job_id)
         else:
             result.answered.append(seeded.job.job_id)
+    return result
+
+
+def kill_then_finish(process: WorkerProcess, points: Sequence[str], after_lease: str, lease_seconds: float,
+                     timeout: float = 180) -> dict[str, str]:
+    """Kill the worker at each of ``points`` and restart it at once; kill it at ``after_lease`` and
+    restart it only once that lease (``lease_seconds``) has run out; then let it finish the queue.
+    Returns the job id it was killed on at each point."""
+    killed: dict[str, str] = {}
+    try:
+        for point in points:
+            killed[point] = process.start(point).wait_paused().split()[-1]
+            process.kill()
+        killed[after_lease] = process.start(after_lease).wait_paused().split()[-1]
+        process.kill()
+        time.sleep(lease_seconds + 0.5)
+        assert process.start().wait(timeout=timeout) == 0, "\n".join(process.lines[-40:])
+    finally:
+        process.ensure_dead()
+    return killed
+
+
+def assert_all_answered_once(fake: FakeSlack, jobs: Sequence[SeededJob], killed_after_posting: Sequence[str]) -> Tally:
+    """Every job answered exactly once with one chart, nothing silent or doubled; each job in
+    ``killed_after_posting`` (once per kill between its post and its record) shows its text again
+    for each kill, then the chart: its placeholder updated kills + 2 times."""
+    result = tally(fake, jobs)
+    assert result.silent == [] and result.doubled == [], result.summary()
+    assert sorted(result.answered) == sorted(s.job.job_id for s in jobs), result.summary()
+    assert result.charts == len(jobs)  # one chart per thread, the repeats' uploads skipped
+    by_id = {s.job.job_id: s for s in jobs}
+    for job_id, kills in Counter(killed_after_posting).items():
+        assert fake.messages[by_id[job_id].placeholder].updates == kills + 2, (job_id, kills)
     return result
 
 

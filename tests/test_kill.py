@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from adapters.local.sqlite_queue import SQLiteQueue
 from engine.domain import LOCAL_ANALYST
-from tests.kill_rig import FAILED, SeededJob, WorkerProcess, seed_jobs, tally
+from tests.kill_rig import (FAILED, SeededJob, WorkerProcess, assert_all_answered_once, kill_then_finish, seed_jobs,
+                            tally)
 from tests.slack.fake_slack import FakeSlack
 
 VISIBILITY = 2
@@ -66,29 +65,12 @@ def test_kills_mid_run_and_a_restart_after_the_lease_lose_and_double_nothing(lak
     odd = unreadable_job(fake, queue)
     jobs += seed_jobs(fake, queue.send, QUESTIONS[4:], LOCAL_ANALYST)
     process = worker(worker_env(lake, tmp_path, fake, max_receives=5))
-    killed: dict[str, str] = {}
-    try:
-        # a step's lease taken, nothing done; an answer posted but its step not recorded; the step
-        # recorded but its message not deleted: killed there, restarted at once
-        for point in ("leased@2", "posted@2", "recorded@1"):
-            killed[point] = process.start(point).wait_paused().split()[-1]
-            process.kill()
-        # killed between posting and recording, restarted only once the lease has run out
-        killed["posted@1"] = process.start("posted@1").wait_paused().split()[-1]
-        process.kill()
-        time.sleep(VISIBILITY + 0.5)
-        assert process.start().wait(timeout=180) == 0, "\n".join(process.lines[-40:])
-    finally:
-        process.ensure_dead()
+    # a step's lease taken, nothing done; an answer posted but its step not recorded; the step
+    # recorded but its message not deleted: killed there, restarted at once; then killed between
+    # posting and recording, restarted only once the lease has run out
+    killed = kill_then_finish(process, ("leased@2", "posted@2", "recorded@1"), "posted@1", VISIBILITY)
 
-    result = tally(fake, jobs)
-    assert result.silent == [] and result.doubled == [], result.summary()
-    assert sorted(result.answered) == sorted(s.job.job_id for s in jobs), result.summary()
-    assert result.charts == len(jobs)  # one chart per thread, the repeats' uploads skipped
-    by_id = {s.job.job_id: s for s in jobs}
-    posted_kills = Counter(killed[point] for point in ("posted@2", "posted@1"))
-    for job_id, kills in posted_kills.items():  # killed after its text: text again each time, then the chart
-        assert fake.messages[by_id[job_id].placeholder].updates == kills + 2
+    assert_all_answered_once(fake, jobs, [killed[point] for point in ("posted@2", "posted@1")])
     [notice] = fake.thread_messages(odd.channel, odd.thread)
     assert "couldn't read this request" in notice.text and notice.updates == 1
     assert queue.counts() == {"jobs": 0, "jobs-dlq": 1}  # only the unreadable one, its sender told

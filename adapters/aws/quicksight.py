@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from engine.answers.dashboards import DashboardLink, DashboardUnavailable, layout
+from engine.answers.dashboards import TEMPLATE_SCHEMA, DashboardLink, DashboardUnavailable, layout
 from engine.answers.records import AnswerRecord
 from engine.domain import Principal
 from engine.ports import ConversationStore
@@ -141,6 +142,37 @@ def _column_type(athena_type: str) -> str:
     return next((qs for prefix, qs in _TYPES if lower.startswith(prefix)), "STRING")
 
 
+def template_transforms(record: AnswerRecord) -> list[dict[str, Any]]:
+    """The dataset's logical-table steps that give the answer its template's exact schema:
+    keep the columns that feed the template, rename them to its fields, cast each to the field's
+    type, and fill the fields no column feeds with constants."""
+    fit = layout(record.columns, record.types, record.chart_kind)
+    types = dict(zip(record.columns, record.types))
+    steps: list[dict[str, Any]] = [{"ProjectOperation": {"ProjectedColumns": list(fit.fields.values())}}]
+    moves = {column: target for target, column in fit.fields.items() if column != target}
+    if set(moves) & set(fit.fields):  # a kept column already bears another field's name: rename via a spare
+        steps += [_rename(column, f"athena_bot_{target}") for column, target in moves.items()]
+        moves = {f"athena_bot_{target}": target for target in moves.values()}
+    steps += [_rename(column, target) for column, target in moves.items()]
+    for target, wanted in TEMPLATE_SCHEMA[fit.template]:
+        if target in fit.fields and _column_type(types.get(fit.fields[target], "")) != wanted:
+            steps.append({"CastColumnTypeOperation": {"ColumnName": target, "NewColumnType": wanted}})
+    fillers = fit.fillers()
+    if fillers:
+        steps.append({"CreateColumnsOperation": {"Columns": [
+            {"ColumnName": name, "ColumnId": name, "Expression": _literal(value)} for name, value in fillers.items()]}})
+    return steps
+
+
+def _rename(column: str, target: str) -> dict[str, Any]:
+    return {"RenameColumnOperation": {"ColumnName": column, "NewColumnName": target}}
+
+
+def _literal(text: str) -> str:
+    """A QuickSight string literal of a column label (quotes and braces dropped, not escaped)."""
+    return "'" + re.sub(r"[^\w .%/-]", "", text)[:100] + "'"
+
+
 class QuickSightPublisher:
     """Per-answer, per-person datasets and dashboards (see the module docstring)."""
 
@@ -208,14 +240,6 @@ class QuickSightPublisher:
                 {"Key": DATASET, "Value": dataset_id}, {"Key": "athena-bot:answer", "Value": record.answer_id}]
 
     def _dataset(self, record: AnswerRecord, role_arn: str, dataset_id: str, user_arn: str) -> str:
-        fit = layout(record.columns, record.types, record.chart_kind)
-        types = dict(zip(record.columns, record.types))
-        transforms: list[dict[str, Any]] = []
-        for target, column in fit.fields.items():
-            transforms.append({"RenameColumnOperation": {"ColumnName": column, "NewColumnName": target}})
-            if fit.template == "table" and _column_type(types.get(column, "")) != "STRING":
-                transforms.append({"CastColumnTypeOperation": {"ColumnName": target, "NewColumnType": "STRING"}})
-        transforms.append({"ProjectOperation": {"ProjectedColumns": list(fit.fields)}})
         request = {
             "AwsAccountId": self.settings.account_id, "DataSetId": dataset_id,
             "Name": f"{record.question[:100]} ({dataset_id[-6:]})", "ImportMode": self.settings.import_mode,
@@ -224,7 +248,7 @@ class QuickSightPublisher:
                 "SqlQuery": record.sql,
                 "Columns": [{"Name": c, "Type": _column_type(t)} for c, t in zip(record.columns, record.types)]}}},
             "LogicalTableMap": {PLACEHOLDER: {"Alias": PLACEHOLDER, "Source": {"PhysicalTableId": PLACEHOLDER},
-                                              "DataTransforms": transforms}},
+                                              "DataTransforms": template_transforms(record)}},
             "Permissions": [{"Principal": user_arn, "Actions": DATASET_ACTIONS}],
             "Tags": self._tags(dataset_id, record),
         }

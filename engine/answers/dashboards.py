@@ -5,6 +5,11 @@ column, a measure, optionally one series), ``bar`` (a category, a measure, optio
 and ``table`` (anything else: up to TABLE_COLUMNS columns, as text). A template's visual reads
 fixed field names, so the dataset renames the answer's columns to them (``period``, ``category``,
 ``series``, ``value``; ``column_1``...); the SQL itself stays the answer's guarded SQL.
+
+QuickSight binds a dashboard only to a dataset with the template's whole schema, names and types
+(TEMPLATE_SCHEMA, which the stack's templates in deploy/template.yaml declare): a field the answer
+has no column for is filled with a constant (``Layout.fillers``), and a column of another type is
+cast to the template's.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ from engine.domain import Principal
 from engine.errors import BotError
 
 TABLE_COLUMNS = 8
+# template -> its dataset's columns, in order, with QuickSight's types
+TEMPLATE_SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
+    "line": (("period", "DATETIME"), ("value", "DECIMAL"), ("series", "STRING")),
+    "bar": (("category", "STRING"), ("value", "DECIMAL"), ("series", "STRING")),
+    "table": tuple((f"column_{i}", "STRING") for i in range(1, TABLE_COLUMNS + 1)),
+}
 _NUMERIC = ("bigint", "integer", "int", "smallint", "tinyint", "double", "real", "float", "decimal")
 _TIME = ("date", "timestamp")
 
@@ -39,6 +50,13 @@ class Layout:
 
     template: str  # "line" | "bar" | "table"
     fields: dict[str, str]  # template field -> answer column
+
+    def fillers(self) -> dict[str, str]:
+        """The template's fields no answer column feeds, with the constant that fills each: a
+        chart without a series gets one named after its measure (its legend then says what is
+        measured), a narrow table empty columns."""
+        return {name: self.fields["value"] if name == "series" else ""
+                for name, _ in TEMPLATE_SCHEMA[self.template] if name not in self.fields}
 
 
 class DashboardPublisher(Protocol):

@@ -21,6 +21,7 @@ prefilled instead of guessing. A message without schedule words is None: a plain
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import available_timezones
@@ -187,6 +188,32 @@ def _alert(t: _Text, alert: re.Match[str], phrase: SchedulePhrase, problems: lis
     phrase.value_in_percent = percent_said and not op.endswith("_by")
 
 
+@dataclass(frozen=True)
+class _Period:
+    """A period named in words ("weekly", "every month on the 15th") and how the day it runs on is said."""
+
+    preset: str
+    words: str  # the period; its groups hold the day when it is said with it
+    day_words: str  # the day said elsewhere in the message ("weekly ... on Fridays")
+    day_field: str  # the SchedulePhrase field the day sets
+    read_day: Callable[[str], int]
+    default_day: str | None = None  # without a day said: None keeps the field's default
+    days: range | None = None  # the days it can run on, else ``out_of_range`` (and the default day)
+    out_of_range: str = ""
+
+
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+_PERIODS = (
+    _Period("weekly", r"\b(?:every|each)\s+week\b|\bweekly\b", rf"\bon\s+({_DAY_RE})s?\b", "weekday",
+            _DAYS.__getitem__),
+    _Period("monthly", rf"\bon\s+the\s+{_ORDINAL}(?:\s+(?:day\s+)?of\s+(?:every|each|the)\s+month)?\b|"
+                       rf"\b(?:every|each)\s+month\b(?:\s+on\s+the\s+{_ORDINAL})?|"
+                       rf"\bmonthly\b(?:\s+on\s+the\s+{_ORDINAL})?|\b(?:the\s+)?first\s+of\s+(?:every|each|the)\s+month\b",
+            rf"\bon\s+the\s+{_ORDINAL}\b", "month_day", int, default_day="1", days=range(1, 29),
+            out_of_range="Monthly digests run on day 1 to 28 of the month; pick one in the form."),
+)
+
+
 def _when(t: _Text, phrase: SchedulePhrase, alert: bool, problems: list[str]) -> None:
     m = t.take(rf"\b(?:every|each)\s+({_DAY_RE})\b|\bon\s+({_DAY_RE})s\b|\b({_DAY_RE})s\s+(?=at\b)|"
                rf"\b(?:weekly\s+)?on\s+({_DAY_RE})s?\b")
@@ -208,29 +235,28 @@ def _when(t: _Text, phrase: SchedulePhrase, alert: bool, problems: list[str]) ->
     if m:
         phrase.preset = "hourly"
         return
-    m = t.take(r"\b(?:every|each)\s+week\b|\bweekly\b")
-    if m:
-        phrase.preset = "weekly"
-        day = t.take(rf"\bon\s+({_DAY_RE})s?\b")
-        if day:
-            phrase.weekday = _DAYS[day[1]]
-        return
-    m = t.take(r"\bon\s+the\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s+(?:day\s+)?of\s+(?:every|each|the)\s+month)?\b|"
-               r"\b(?:every|each)\s+month\b(?:\s+on\s+the\s+(\d{1,2})(?:st|nd|rd|th)?)?|"
-               r"\bmonthly\b(?:\s+on\s+the\s+(\d{1,2})(?:st|nd|rd|th)?)?|\b(?:the\s+)?first\s+of\s+(?:every|each|the)\s+month\b")
-    if m:
-        phrase.preset = "monthly"
-        day = next((g for g in m.groups() if g), None)
-        if day is None:
-            extra = t.take(r"\bon\s+the\s+(\d{1,2})(?:st|nd|rd|th)?\b")
-            day = extra[1] if extra else "1"
-        phrase.month_day = int(day)
-        if not 1 <= phrase.month_day <= 28:
-            problems.append("Monthly digests run on day 1 to 28 of the month; pick one in the form.")
-            phrase.month_day = 1
-        return
+    for period in _PERIODS:
+        m = t.take(period.words)
+        if m:
+            _period_day(t, m, period, phrase, problems)
+            return
     if not alert:
         problems.append("I couldn't tell how often to post: pick it in the form.")
+
+
+def _period_day(t: _Text, m: re.Match[str], period: _Period, phrase: SchedulePhrase, problems: list[str]) -> None:
+    phrase.preset = period.preset
+    said = next((g for g in m.groups() if g), None)
+    if said is None:
+        extra = t.take(period.day_words)
+        said = extra[1] if extra else period.default_day
+    if said is None:
+        return
+    day = period.read_day(said)
+    if period.days is not None and day not in period.days:
+        problems.append(period.out_of_range)
+        day = period.read_day(period.default_day or "")
+    setattr(phrase, period.day_field, day)
 
 
 def _time(t: _Text, phrase: SchedulePhrase, problems: list[str]) -> None:

@@ -1,12 +1,12 @@
 """Running digests inside the worker: a DigestJob becomes an ask of the frozen query, run as the
 owner; its answer is posted to the channel when the condition says so.
 
-The worker calls three hooks (engine/worker.py): ``ask_job`` turns the scheduler's DigestJob into
-an AskJob (the job id stays uuid5(digest, scheduled time), so the worker's per-job idempotency
-covers a schedule firing twice); ``prepare`` re-resolves the owner, moves the frozen query's
-periods to the run's date in the schedule's time zone, then compiles and guards it as the owner;
-``deliver`` decides and posts. The same hooks create a digest from a chat answer (``schedule`` on
-the AskJob): the answer is the preview, posted under the confirmation.
+The worker calls three hooks (engine/worker_hooks.py, engine/worker.py): ``ask_job`` turns the
+scheduler's DigestJob into an AskJob (the job id stays uuid5(digest, scheduled time), so the
+worker's per-job idempotency covers a schedule firing twice); ``prepare`` re-resolves the owner,
+moves the frozen query's periods to the run's date in the schedule's time zone, then compiles and
+guards it as the owner; ``deliver`` decides and posts. The same hooks create a digest from a chat
+answer (``schedule`` on the AskJob): the answer is the preview, posted under the confirmation.
 """
 
 from __future__ import annotations

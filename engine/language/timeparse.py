@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from engine.domain import DateRange
-from engine.errors import BotError
+from engine.language.dates import (LAST_DAY, NAMED_DAY_RE, CalendarError, latest_month, latest_quarter, month_range,
+                                   named_day, outside_calendar, period_end, period_start, quarter_range, shift)
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
@@ -33,23 +34,6 @@ _UNIT_RE = "|".join(sorted(UNIT_ALIASES, key=len, reverse=True))
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1}
 _NUM_RE = r"\d{1,3}|" + "|".join(NUMBER_WORDS)
-
-
-class CalendarError(BotError):
-    """A date the calendar cannot hold: no such day ("2024-13-45"), or a relative range reaching
-    before 1 Jan 1 or past 30 Dec 9999 (the SQL compares with the day after a range's end)."""
-
-
-LAST_DAY = dt.date.max - dt.timedelta(days=1)
-
-
-def _outside(words: str, as_of: dt.date) -> CalendarError:
-    return CalendarError(f"\"{words}\" as of {_day(as_of)} falls outside the calendar I can query "
-                         f"({_day(dt.date.min)} - {_day(LAST_DAY)}). Name a period inside it.")
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day.strftime('%b')} {day.year:04d}"
 
 
 @dataclass
@@ -76,108 +60,10 @@ def _num(text: str) -> int:
     return int(text) if text.isdigit() else NUMBER_WORDS[text]
 
 
-def period_start(day: dt.date, unit: str) -> dt.date:
-    if unit == "day":
-        return day
-    if unit == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if unit == "month":
-        return day.replace(day=1)
-    if unit == "quarter":
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return dt.date(day.year, 1, 1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    total = day.year * 12 + day.month - 1 + months
-    year, month = divmod(total, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
-
-
-def shift(day: dt.date, unit: str, n: int) -> dt.date:
-    """``day`` moved by ``n`` units (negative goes back); CalendarError past the calendar's ends."""
-    try:
-        if unit == "day":
-            return day + dt.timedelta(days=n)
-        if unit == "week":
-            return day + dt.timedelta(weeks=n)
-        if unit == "month":
-            return add_months(day, n)
-        if unit == "quarter":
-            return add_months(day, 3 * n)
-        return add_months(day, 12 * n)
-    except (OverflowError, ValueError):
-        raise _outside(f"{n:+} {unit}", day) from None
-
-
-def period_end(start: dt.date, unit: str) -> dt.date:
-    return shift(start, unit, 1) - dt.timedelta(days=1)
-
-
-def _month_range(year: int, month: int, label: str) -> DateRange:
-    start = dt.date(year, month, 1)
-    return DateRange(start, period_end(start, "month"), label)
-
-
-def _quarter_range(year: int, quarter: int, label: str) -> DateRange:
-    start = dt.date(year, 3 * (quarter - 1) + 1, 1)
-    return DateRange(start, period_end(start, "quarter"), label)
-
-
-def _latest_month(as_of: dt.date, month: int) -> int:
-    return as_of.year if month <= as_of.month else as_of.year - 1
-
-
-def _latest_quarter(as_of: dt.date, quarter: int) -> int:
-    return as_of.year if 3 * (quarter - 1) + 1 <= as_of.month else as_of.year - 1
-
-
-def _thanksgiving(year: int) -> dt.date:
-    first = dt.date(year, 11, 1)
-    return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
-
-
-# named days: (pattern, the day in a given year)
-NAMED_DAYS: list[tuple[str, object]] = [
-    (r"black\s+friday", lambda y: _thanksgiving(y) + dt.timedelta(days=1)),
-    (r"cyber\s+monday", lambda y: _thanksgiving(y) + dt.timedelta(days=4)),
-    (r"thanksgiving(?:\s+day)?", _thanksgiving),
-    (r"christmas\s+eve|xmas\s+eve", lambda y: dt.date(y, 12, 24)),
-    (r"(?:christmas|xmas)(?:\s+day)?", lambda y: dt.date(y, 12, 25)),
-    (r"boxing\s+day", lambda y: dt.date(y, 12, 26)),
-    (r"new\s+year'?s?\s+eve", lambda y: dt.date(y, 12, 31)),
-    (r"new\s+year'?s?(?:\s+day)?", lambda y: dt.date(y, 1, 1)),
-    (r"valentine'?s?(?:\s+day)?", lambda y: dt.date(y, 2, 14)),
-    (r"halloween", lambda y: dt.date(y, 10, 31)),
-]
-_NAMED_DAY_RE = "|".join(f"(?:{p})" for p, _ in NAMED_DAYS)
-
-
-_NAMED_DAY_PATTERNS = [(re.compile(rf"(?:the\s+)?({pattern})(?:,?\s+(\d{{4}}))?"), day_of)
-                       for pattern, day_of in NAMED_DAYS]
-_ANY_NAMED_DAY = re.compile(rf"(?:the\s+)?(?:{_NAMED_DAY_RE})")
-
-
-def _named_day(text: str, as_of: dt.date) -> DateRange | None:
-    """"Black Friday 2024", "christmas": the day, in the year named or its latest occurrence."""
-    if not _ANY_NAMED_DAY.match(text):
-        return None
-    for pattern, day_of in _NAMED_DAY_PATTERNS:
-        m = pattern.fullmatch(text)
-        if m:
-            year = int(m[2]) if m[2] else as_of.year
-            day = day_of(year)  # type: ignore[operator]
-            if not m[2] and day > as_of:
-                day = day_of(year - 1)  # type: ignore[operator]
-            return DateRange(day, day, text)
-    return None
-
-
 def _point(text: str, as_of: dt.date) -> DateRange | None:
     """A single named period: a date, a month (with or without year), a quarter or a year."""
     text = text.strip()
-    named = _named_day(text, as_of)
+    named = named_day(text, as_of)
     if named is not None:
         return named
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
@@ -187,7 +73,7 @@ def _point(text: str, as_of: dt.date) -> DateRange | None:
     m = re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?(?:\s+(\d{{4}}))?", text)
     if m:  # "1 March 2025", "31st of march"
         month = MONTHS[m[2]]
-        year = int(m[3]) if m[3] else _latest_month(as_of, month)
+        year = int(m[3]) if m[3] else latest_month(as_of, month)
         try:
             day = dt.date(year, month, int(m[1]))
         except ValueError:
@@ -205,20 +91,20 @@ def _point(text: str, as_of: dt.date) -> DateRange | None:
         return DateRange(start, start + dt.timedelta(days=6), text)
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
     if m:
-        return _month_range(int(m[1]), int(m[2]), text)
+        return month_range(int(m[1]), int(m[2]), text)
     m = re.fullmatch(rf"({_MONTH_RE})\.?(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?)?,?(?:\s+(\d{{4}}))?", text)
     if m:
         month = MONTHS[m[1]]
-        year = int(m[3]) if m[3] else _latest_month(as_of, month)
+        year = int(m[3]) if m[3] else latest_month(as_of, month)
         if m[2]:
             day = dt.date(year, month, int(m[2]))
             return DateRange(day, day, text)
-        return _month_range(year, month, text)
+        return month_range(year, month, text)
     m = re.fullmatch(r"q([1-4])(?:\s*(\d{4}))?|(\d{4})\s*q([1-4])", text)
     if m:
         quarter = int(m[1] or m[4])
-        year = int(m[2] or m[3]) if (m[2] or m[3]) else _latest_quarter(as_of, quarter)
-        return _quarter_range(year, quarter, text)
+        year = int(m[2] or m[3]) if (m[2] or m[3]) else latest_quarter(as_of, quarter)
+        return quarter_range(year, quarter, text)
     m = re.fullmatch(r"(?:fy\s*)?(\d{4})", text)
     if m and 1990 <= int(m[1]) <= 2100:
         year = int(m[1])
@@ -229,7 +115,7 @@ def _point(text: str, as_of: dt.date) -> DateRange | None:
     return None
 
 
-_POINT_RE = (rf"(?:the\s+)?(?:{_NAMED_DAY_RE})(?:,?\s+\d{{4}})?|\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})\.?,?"
+_POINT_RE = (rf"(?:the\s+)?(?:{NAMED_DAY_RE})(?:,?\s+\d{{4}})?|\d{{4}}-\d{{1,2}}(?:-\d{{1,2}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_RE})\.?,?"
              rf"(?:\s+\d{{4}})?|(?:week|wk)\s*\d{{1,2}}(?:,?\s+\d{{4}})?|(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?"
              rf"(?:\s+\d{{4}})?|q[1-4](?:\s*\d{{4}})?|\d{{4}}\s*q[1-4]|(?:fy\s*)?\d{{4}}|today|yesterday")
 
@@ -265,7 +151,7 @@ def parse_time(text: str, as_of: dt.date) -> TimeParse:
     """
     parsed = _parse_time(text, as_of)
     if parsed.range is not None and parsed.range.end > LAST_DAY:
-        raise _outside(parsed.range.label, as_of)
+        raise outside_calendar(parsed.range.label, as_of)
     return parsed
 
 
@@ -281,7 +167,7 @@ def _parse_time(text: str, as_of: dt.date) -> TimeParse:
         try:
             compare = [_shifted(found, UNIT_ALIASES[named] if named else "custom"), found]
         except (CalendarError, OverflowError):
-            raise _outside(same[0].strip(), as_of) from None
+            raise outside_calendar(same[0].strip(), as_of) from None
     elif found is not None and _COMPARE_RE.search(text):
         baseline_first = _COMPARE_BEFORE.search(original[:at]) is not None
         if baseline_first and unit:  # "revenue compared to last year": this year so far vs then
@@ -399,10 +285,10 @@ def _built(build, m: re.Match[str], as_of: dt.date) -> DateRange | None:  # noqa
     try:
         return build(m)
     except (CalendarError, OverflowError):
-        raise _outside(m[0].strip(), as_of) from None
+        raise outside_calendar(m[0].strip(), as_of) from None
     except ValueError as err:
         if "year" in str(err).lower():  # datetime's "year 0 is out of range": a relative date ran off
-            raise _outside(m[0].strip(), as_of) from None
+            raise outside_calendar(m[0].strip(), as_of) from None
         words = re.sub(r"^(?:(?:in|on|during|for|the)\s+)+", "", m[0].strip())
         raise CalendarError(f"\"{words}\" is not a date: {err}.") from None
 
@@ -455,7 +341,7 @@ def _month_span(m: re.Match[str], as_of: dt.date) -> DateRange | None:
     first, last = MONTHS[m[1]], MONTHS[m[2]]
     if last < first:
         return None
-    year = int(m[3]) if m[3] else _latest_month(as_of, last)
+    year = int(m[3]) if m[3] else latest_month(as_of, last)
     start = dt.date(year, first, 1)
     return DateRange(start, period_end(dt.date(year, last, 1), "month"), m[0].strip())
 
@@ -465,7 +351,7 @@ def _ordinal_period(m: re.Match[str], as_of: dt.date) -> DateRange | None:
     year = int(m[3]) if m[3] else None
     if m[2] == "half":
         return _half(n, year, as_of, m[0].strip()) if n <= 2 else None
-    return _quarter_range(year or _latest_quarter(as_of, n), n, m[0].strip())
+    return quarter_range(year or latest_quarter(as_of, n), n, m[0].strip())
 
 
 def _half(n: int, year: int | None, as_of: dt.date, label: str) -> DateRange:

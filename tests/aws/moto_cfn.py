@@ -146,9 +146,27 @@ def _model(resource_type: str, create: Creator) -> type[CloudFormationModel]:
 _MODELS: list[type[CloudFormationModel]] = []
 
 
-def install() -> None:
-    """Teach moto's CloudFormation (in this process: the threaded moto server's) the types above."""
+def _exports_of_created_outputs(outputs: Any) -> list[Any]:
+    """moto 5.2 resolves every output's export, even one whose condition is false (CloudFormation
+    skips those): an export naming a resource of that condition then fails the whole stack."""
     from moto.cloudformation import parsing
+
+    conditions = outputs._resource_map.lazy_condition_map
+    exports = []
+    for value in (outputs._output_json_map or {}).values():
+        if value.get("Export") and ("Condition" not in value or conditions[value["Condition"]]):
+            exports.append(parsing.Export(outputs._stack_id, parsing.clean_json(value["Export"].get("Name"),
+                                                                                outputs._resource_map),
+                                          parsing.clean_json(value.get("Value"), outputs._resource_map)))
+    return exports
+
+
+def install() -> None:
+    """Teach moto's CloudFormation (in this process: the threaded moto server's) the types above,
+    and to skip the exports of outputs whose condition is false."""
+    from moto.cloudformation import parsing
+
+    parsing.OutputMap.exports = property(_exports_of_created_outputs)  # type: ignore[method-assign,assignment]
 
     if not _MODELS:
         _MODELS.extend(_model(t, c) for t, c in CREATORS.items() if t not in parsing.get_model_map())

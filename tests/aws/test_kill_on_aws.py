@@ -23,7 +23,7 @@ from bot.settings import Settings
 from tests.aws.conftest import GROUP_ACCESS
 from tests.aws.fake_athena import FakeAthena, eventbridge_event
 from tests.aws.loopback import bot_env, create_queue_pair, make_tables
-from tests.kill_rig import WorkerProcess, seed_jobs, tally
+from tests.kill_rig import WorkerProcess, assert_all_answered_once, kill_then_finish, seed_jobs
 from tests.slack.fake_slack import FakeSlack
 
 VISIBILITY = 2
@@ -87,29 +87,14 @@ def test_kills_through_the_asynchronous_steps_lose_and_double_nothing(
     for name in ("MICROSOFT_APP_ID", "ATHENA_BOT_TEST_PAUSE_AT"):
         env.pop(name, None)
     process = WorkerProcess(env, [sys.executable, "-m", "bot.cli", "worker", "--idle-exit", "4"])
-    killed: dict[str, str] = {}
-    try:
-        # the query started but not yet recorded as pending; a step's lease just taken (the second
-        # step: an answer, or another start); each killed, restarted at once
-        for point in ("started@1", "leased@2"):
-            killed[point] = process.start(point).wait_paused().split()[-1]
-            process.kill()
-        # killed between posting the answer and recording it, restarted once the lease has run out
-        killed["posted@1"] = process.start("posted@1").wait_paused().split()[-1]
-        process.kill()
-        time.sleep(VISIBILITY + 0.5)
-        assert process.start().wait(timeout=180) == 0, "\n".join(process.lines[-40:])
-    finally:
-        process.ensure_dead()
+    # the query started but not yet recorded as pending; a step's lease just taken (the second
+    # step: an answer, or another start): each killed, restarted at once; then killed between
+    # posting the answer and recording it, restarted once the lease has run out
+    killed = kill_then_finish(process, ("started@1", "leased@2"), "posted@1", VISIBILITY)
 
-    result = tally(fake_slack, jobs)
-    assert result.silent == [] and result.doubled == [], result.summary()
-    assert sorted(result.answered) == sorted(s.job.job_id for s in jobs), result.summary()
-    assert result.charts == len(jobs)
+    assert_all_answered_once(fake_slack, jobs, [killed["posted@1"]])  # its repeat: text again, then the chart
     tokens = [e.token for e in athena.started()]
     assert sorted(tokens) == sorted(s.job.job_id for s in jobs)  # one query per job, however often retried
-    placeholders = {s.job.job_id: s.placeholder for s in jobs}
-    assert fake_slack.messages[placeholders[killed["posted@1"]]].updates == 3  # the repeat: text again, then the chart
     attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                   "ApproximateNumberOfMessagesDelayed"]
     for url in (queue_url, dlq_url):

@@ -30,11 +30,13 @@ from adapters.slack.server import HttpServer
 from bot.bootstrap import build_aws
 from bot.settings import Settings
 from bot.slack import SlackSettings, build_aws_slack_app
+from engine.answers.dashboards import TEMPLATE_SCHEMA
 from engine.answers.records import AnswerRecord
 from engine.domain import Principal
 from tests.aws.conftest import ANALYST_ROLE, SUPPORT_ROLE, Stack
 from tests.slack.conftest import SECRET, SlackRig
 from tests.slack.fake_slack import FakeSlack
+from tests.test_dashboard_layout import play
 
 ACCOUNT = "123456789012"
 TEMPLATES = {kind: f"arn:aws:quicksight:us-east-1:{ACCOUNT}:template/athena-bot-{kind}" for kind in ("line", "bar", "table")}
@@ -125,6 +127,9 @@ def test_open_in_quicksight_from_a_click_to_the_link_in_the_thread(qs_stack: Sta
         renames = {op["RenameColumnOperation"]["ColumnName"]: op["RenameColumnOperation"]["NewColumnName"]
                    for op in dataset["LogicalTableMap"]["answer"]["DataTransforms"] if "RenameColumnOperation" in op}
         assert renames == {"region": "category", "revenue": "value"}
+        # the dataset QuickSight gets has the bar template's whole schema (tests/deploy checks the stack's)
+        physical = {c["Name"]: c["Type"] for c in table["Columns"]}
+        assert play(physical, dataset["LogicalTableMap"]["answer"]["DataTransforms"]) == dict(TEMPLATE_SCHEMA["bar"])
         described = publisher.client.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId=summary["DashboardId"])
         [created] = dashboards
         assert created["SourceEntity"]["SourceTemplate"]["Arn"] == TEMPLATES["bar"]  # the chart the bot chose

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from adapters.aws.quicksight import QuickSightSettings, data_source_id
+from adapters.aws.quicksight import PLACEHOLDER, QuickSightSettings, data_source_id
+from engine.answers.dashboards import TEMPLATE_SCHEMA
 from engine.answers.actions import QUICKSIGHT_CLEANUP, MaintenanceJob, encode_maintenance
 from engine.jobs import decode_message
 from tests.deploy.cfn import PARAMETERS, deployed, expand, load, role_statements
@@ -21,6 +22,8 @@ from tests.deploy.test_sam import _assert_quicksight_trust, _grants, _sub_text, 
 TEMPLATES = json.dumps({kind: f"arn:aws:quicksight:us-east-1:123456789012:template/athena-bot-{kind}"
                         for kind in ("line", "bar", "table")})
 ON = {**PARAMETERS, "QuickSightTemplates": TEMPLATES}
+STACK = {**PARAMETERS, "QuickSightTemplates": "stack"}  # the stack makes the templates
+MADE = {"line": "QuickSightLineTemplate", "bar": "QuickSightBarTemplate", "table": "QuickSightTableTemplate"}
 QS_ARN = "arn:${AWS::Partition}:quicksight:${AWS::Region}:${AWS::AccountId}:"
 # Rights a call needs besides its own action (dependent actions), and the reason.
 DEPENDENT = {
@@ -48,6 +51,11 @@ def on() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def made() -> dict[str, Any]:
+    return deployed(expand({"QuickSightTemplates": "stack"}), STACK)
+
+
+@pytest.fixture(scope="module")
 def off() -> dict[str, Any]:
     return deployed(expand(), PARAMETERS)
 
@@ -71,8 +79,10 @@ def test_with_templates_the_worker_may_do_exactly_what_the_publisher_calls(on: d
     assert grants["quicksight:DescribeUser"] == grants["quicksight:RegisterUser"] == [
         QS_ARN + "user/${QuickSightNamespace}/*"]
     assert grants["quicksight:DescribeTemplate"] == [QS_ARN + "template/*"]
-    for action in ("quicksight:CreateDataSet", "quicksight:DeleteDataSet", "quicksight:CreateIngestion"):
+    for action in ("quicksight:DeleteDataSet", "quicksight:CreateIngestion"):
         assert grants[action] == [QS_ARN + "dataset/*"], action
+    # CreateDataSet is authorized on the data source it reads (tests/deploy/test_iam_resources.py): ours only
+    assert sorted(grants["quicksight:CreateDataSet"]) == [QS_ARN + "dataset/*", QS_ARN + "datasource/athena-bot-*"]
     for action in ("quicksight:CreateDashboard", "quicksight:DeleteDashboard", "quicksight:ListDashboards"):
         assert grants[action] == [QS_ARN + "dashboard/*"], action
     # nobody else in the stack touches QuickSight (the chat surfaces only show the button)
@@ -122,11 +132,11 @@ def test_with_an_embed_url_the_route_may_make_embed_urls_and_both_sides_share_th
     assert "ATHENA_BOT_QUICKSIGHT_EMBED_URL" not in function_env(on, "WorkerFunction", ON)
 
 
-def _ecs(quicksight: bool) -> tuple[dict[str, str], dict[str, str]]:
-    app = {**(ON if quicksight else PARAMETERS), "TeamsAppId": "app"}
-    exports = stack_exports(expand(app), "athena-bot-dev", app)
+def _ecs(quicksight: bool, templates: str = TEMPLATES) -> tuple[dict[str, str], dict[str, str]]:
+    app = {**(PARAMETERS if not quicksight else {**PARAMETERS, "QuickSightTemplates": templates}), "TeamsAppId": "app"}
+    exports = stack_exports(deployed(expand(app), app), "athena-bot-dev", app)
     given = {"AppStackName": "athena-bot-dev", "TeamsAppId": "app", "IdentityStoreId": PARAMETERS["IdentityStoreId"],
-             **({"QuickSightTemplates": TEMPLATES} if quicksight else {})}
+             **({"QuickSightTemplates": templates} if quicksight else {})}
     ecs = deployed(load("ecs.yaml"), given)
     return container_env(ecs, "WorkerTask", given, exports), container_env(ecs, "TeamsTask", given, exports)
 
@@ -137,6 +147,10 @@ def test_the_ecs_worker_and_teams_follow_the_same_switch() -> None:
     assert settings is not None and settings.templates == json.loads(TEMPLATES)
     assert {"ATHENA_BOT_QUICKSIGHT_NAMESPACE", "ATHENA_BOT_QUICKSIGHT_MAX_AGE_DAYS"} <= set(worker)
     assert teams["ATHENA_BOT_QUICKSIGHT_TEMPLATES"] == TEMPLATES
+    worker, teams = _ecs(quicksight=True, templates="stack")  # the app stack's own templates, imported
+    settings = QuickSightSettings.from_env(worker, "us-east-1")
+    assert settings is not None and settings.templates == {kind: f"<{name}.Arn>" for kind, name in MADE.items()}
+    assert teams["ATHENA_BOT_QUICKSIGHT_TEMPLATES"] == "stack"  # shows the button
     worker, teams = _ecs(quicksight=False)
     assert QuickSightSettings.from_env(worker) is None
     assert not [k for k in (*worker, *teams) if k.startswith("ATHENA_BOT_QUICKSIGHT_") and k != "ATHENA_BOT_QUICKSIGHT_URL"]
@@ -176,6 +190,42 @@ def test_the_analyst_role_has_its_own_data_source_and_trusts_quicksight_for_it(o
     _assert_quicksight_trust([s for s in statements if s["Principal"] != {"AWS": {"Fn::GetAtt": ["WorkerRole", "Arn"]}}])
     reads = _grants(on, "AnalystDataRole")
     assert reads["athena:GetQueryResultsStream"] == reads["athena:StartQueryExecution"]  # the same workgroup
+
+
+def _columns_read(node: Any) -> set[tuple[str, str]]:
+    """Every (dataset, column) a template definition's visuals read."""
+    if isinstance(node, list):
+        return {c for item in node for c in _columns_read(item)}
+    if not isinstance(node, dict):
+        return set()
+    found = {(node["DataSetIdentifier"], node["ColumnName"])} if {"DataSetIdentifier", "ColumnName"} <= set(node) else set()
+    return found | {c for value in node.values() for c in _columns_read(value)}
+
+
+def test_the_stack_can_make_the_three_templates_whose_schema_the_datasets_match(made: dict[str, Any],
+                                                                                on: dict[str, Any]) -> None:
+    templates = {n: r for n, r in made["Resources"].items() if r["Type"] == "AWS::QuickSight::Template"}
+    assert set(templates) == set(MADE.values())
+    for kind, name in MADE.items():
+        props = templates[name]["Properties"]
+        assert _sub_text(props["TemplateId"]) == f"athena-bot-${{Stage}}-{kind}"
+        [config] = props["Definition"]["DataSetConfigurations"]
+        assert config["Placeholder"] == PLACEHOLDER  # what CreateDashboard's DataSetReferences name
+        schema = [(c["Name"], c["DataType"]) for c in config["DataSetSchema"]["ColumnSchemaList"]]
+        assert schema == list(TEMPLATE_SCHEMA[kind]), kind  # what every dataset the worker makes has
+        [sheet] = props["Definition"]["Sheets"]
+        [visual] = sheet["Visuals"]
+        assert next(iter(visual)) == {"line": "LineChartVisual", "bar": "BarChartVisual", "table": "TableVisual"}[kind]
+        assert _columns_read(props["Definition"]) == {(PLACEHOLDER, c) for c, _ in schema}  # each field shown
+    # the worker gets their ARNs; its rights are the same as with the account's own templates
+    settings = QuickSightSettings.from_env(function_env(made, "WorkerFunction", STACK), "us-east-1")
+    assert settings is not None and settings.templates == {kind: f"<{name}.Arn>" for kind, name in MADE.items()}
+    assert _quicksight_grants(made, "WorkerRole") == _quicksight_grants(on, "WorkerRole")
+    assert function_env(made, "SlackFunction", STACK)["ATHENA_BOT_QUICKSIGHT_TEMPLATES"] == "stack"  # the button
+    assert {"AnalystDataSource", "QuickSightCleanupSchedule"} <= set(made["Resources"])
+    # given the account's own templates, the stack makes none
+    assert not [n for n, r in on["Resources"].items() if r["Type"] == "AWS::QuickSight::Template"]
+    assert "QuickSightTemplateArns" not in on["Outputs"]
 
 
 def test_without_templates_nothing_of_quicksight_exists(off: dict[str, Any]) -> None:
