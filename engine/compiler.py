@@ -241,6 +241,8 @@ class Compiler:
         if query.time_range and entity.time is not None:
             conditions.extend(self._time_conditions(entity.time, query.time_range.start,
                                                     query.time_range.end, self._pruned_tables(root, joins)))
+        if query.absent:
+            conditions.append(self._absent(entity, query))
         having = []
         for c in query.conditions:
             measure = entity.measures[c.target]
@@ -293,10 +295,42 @@ class Compiler:
             conditions.extend(self._time_conditions(entity.time, query.time_range.start,
                                                     query.time_range.end, self._pruned_tables(base, joins)))
         conditions.extend(_condition(entity.measures[c.target].expression.copy(), c) for c in query.conditions)
+        if query.absent:
+            conditions.append(self._absent(entity, query))
         pick = self._from(base, joins).select(_col(entity.key), copy=False)
         if conditions:
             pick = pick.where(exp.and_(*conditions), copy=False)
         return with_limit(pick.order_by(order.copy(), copy=False), limit)
+
+    def _absent(self, entity: Entity, query: SemanticQuery) -> exp.Expression:
+        """``NOT EXISTS (SELECT 1 FROM <the metric's rows> WHERE <linked to this row> AND <the
+        metric's filter, the event's filters and window>)``: the anti-join of "customers with no
+        orders last month", through the model's many-to-one joins; the window stays inside."""
+        model = self.model
+        metric = model.metrics[query.absent or ""]
+        needed = set(metric.tables) | {model.dimensions[f.dimension].column.table for f in query.absent_filters}
+        if query.absent_range and metric.time is not None:
+            needed.add(metric.time.table)
+        needed.discard(entity.table)
+        root = next((r for r in metric.roots if r != entity.table and model.join_path(r, entity.table)
+                     and model.reachable(r, needed)), None)
+        if root is None:
+            raise NeedsClarification(f"I can't tell which {entity.label.lower()}s have no "
+                                     f"{metric.label.lower()} in this data.")
+        link = (model.join_path(root, entity.table) or [])[-1]
+        joins = [j for j in self._joins(root, needed | {link.left}) if j.right != entity.table]
+        conditions: list[exp.Expression] = [exp.EQ(
+            this=exp.column(link.left_column, table=link.left),
+            expression=exp.column(link.right_column, table=entity.table))]
+        if metric.filter_expression is not None:
+            conditions.append(metric.filter_expression.copy())
+        conditions.extend(self._filter(f, root, joins) for f in query.absent_filters)
+        if query.absent_range and metric.time is not None:
+            conditions.extend(self._time_conditions(metric.time, query.absent_range.start, query.absent_range.end,
+                                                    self._pruned_tables(root, joins)))
+        rows = self._from(root, joins).select(exp.Literal.number(1), copy=False)
+        rows = rows.where(exp.and_(*conditions), copy=False)
+        return exp.Not(this=exp.Exists(this=rows))
 
     def _compile_values(self, query: SemanticQuery) -> CompiledQuery:
         """The distinct values of a dimension ("list our brands"), filtered, in order."""

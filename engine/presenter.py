@@ -102,7 +102,11 @@ def _describe_listing(query: SemanticQuery, model: SemanticModel) -> str:
     parts = [describe_condition(c, entity.measures[c.target].label.lower(), entity.measures[c.target].format)
              for c in query.conditions]
     parts += [_describe_filter(f.dimension, f.values, f.negate, model) for f in query.filters]
-    if entity.time is not None:
+    if query.absent:  # "with no revenue in 1 Nov 2025 - 30 Nov 2025": the event's window, not theirs
+        absent = f"with no {model.metrics[query.absent].label.lower()}"
+        absent += "".join(", " + _describe_filter(f.dimension, f.values, f.negate, model) for f in query.absent_filters)
+        parts.append(absent + (f" in {query.absent_range.describe()}" if query.absent_range else " ever"))
+    if entity.time is not None and (query.time_range or not query.absent):
         parts.append(query.time_range.describe() if query.time_range else "all time")
     if query.sort and not query.count:
         if query.sort == "time":

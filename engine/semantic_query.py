@@ -54,6 +54,11 @@ class SemanticQuery:
     count_of: str | None = None  # entity whose keys meeting the conditions are counted
     scope: str | None = None  # a metric whose filter the other metrics are computed within
     rank_within: list[str] = field(default_factory=list)  # "top customer in each region": per group
+    # anti-join (listing): only the rows with none of this metric's rows ("customers with no
+    # orders"), within its own window and filters (the event's, not the entity's)
+    absent: str | None = None
+    absent_range: DateRange | None = None
+    absent_filters: list[ValueFilter] = field(default_factory=list)
     # what the summary must say about how the question was read: corrections and assumptions
     notes: list[str] = field(default_factory=list)
     # one-click alternatives to an assumption: option -> the question rewritten with it
@@ -63,6 +68,7 @@ class SemanticQuery:
         data = asdict(self)
         data["time_range"] = _range_dict(self.time_range) if self.time_range else None
         data["compare"] = [_range_dict(r) for r in self.compare]
+        data["absent_range"] = _range_dict(self.absent_range) if self.absent_range else None
         return data
 
     @classmethod
@@ -84,6 +90,9 @@ class SemanticQuery:
             count_of=data.get("count_of"), scope=data.get("scope"),
             rank_within=list(data.get("rank_within") or []),
             alternatives=dict(data.get("alternatives") or {}),
+            absent=data.get("absent"),
+            absent_range=_range(data["absent_range"]) if data.get("absent_range") else None,
+            absent_filters=[ValueFilter(**f) for f in data.get("absent_filters") or []],
         )
 
 

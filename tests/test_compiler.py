@@ -104,3 +104,32 @@ def test_listings_sorted_by_time_pick_their_rows_before_joining_lines(app: Local
                                 filters=[ValueFilter("category", ["Books"])])]:
         sql, rows, plain = _listing_both_ways(app, query)
         assert " IN (" not in sql and rows == plain
+
+
+def test_anti_join_is_a_guarded_not_exists_with_the_window_inside(app: LocalApp) -> None:
+    from engine.domain import LOCAL_ANALYST
+
+    query = SemanticQuery(metrics=[], entity="store", filters=[ValueFilter("store_country", ["Germany"])],
+                          absent="revenue", absent_range=DateRange(dt.date(2025, 5, 1), dt.date(2025, 5, 31), "May"))
+    guarded = app.engine.guard.check_expression(app.engine.compiler.compile(query).expression, LOCAL_ANALYST)
+    sql = " ".join(guarded.athena_sql.split())
+    outer, inner = sql.split("NOT EXISTS", 1)
+    assert "stores.country = 'Germany'" in outer and "opened_date BETWEEN" not in outer
+    assert "orders.store_id = stores.store_id" in inner and "orders.status = 'completed'" in inner
+    assert "orders.order_ts >=" in inner and "order_items.month BETWEEN '2025-05' AND '2025-05'" in inner
+    rows = app.engine.executor.execute(guarded.athena_sql, LOCAL_ANALYST, 1000).rows
+    every = app.engine.executor.execute("SELECT store_name FROM sales.stores WHERE country = 'Germany'",
+                                        LOCAL_ANALYST, 1000).rows
+    assert 0 < len(rows) <= len(every)
+
+
+def test_counted_anti_join(app: LocalApp) -> None:
+    from engine.domain import LOCAL_ANALYST
+
+    query = SemanticQuery(metrics=[], entity="customer", absent="orders", count=True)
+    guarded = app.engine.guard.check_expression(app.engine.compiler.compile(query).expression, LOCAL_ANALYST)
+    (count,), = app.engine.executor.execute(guarded.athena_sql, LOCAL_ANALYST, 10).rows
+    (gold,), = app.engine.executor.execute(
+        "SELECT COUNT(*) FROM sales.customers c WHERE NOT EXISTS "
+        "(SELECT 1 FROM sales.orders o WHERE o.customer_id = c.customer_id)", LOCAL_ANALYST, 10).rows
+    assert count == gold > 0

@@ -17,7 +17,7 @@ from tests.test_dev_set import AS_OF, DEV_SET
 
 ROLES = {"time", "condition", "ranking", "recency", "count", "share", "growth", "breakdown",
          "comparison", "negation", "average", "restates", "metric", "dimension", "value", "entity",
-         "measure", "derived"}
+         "measure", "derived", "absence"}
 
 
 def _valid(role: str) -> bool:

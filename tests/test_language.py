@@ -146,9 +146,11 @@ def test_rates_of_a_value(app: LocalApp) -> None:
     assert all(0.3 < s < 0.8 for s in shares)  # online's part of each region, not of everything
 
 
-def test_what_did_not_happen_is_asked_not_answered(app: LocalApp) -> None:
-    with pytest.raises(NeedsClarification):
-        understand(app, "which customers haven't ordered this year")
+def test_what_did_not_happen_is_an_anti_join_or_asked(app: LocalApp) -> None:
+    query = understand(app, "which customers haven't ordered this year")
+    assert query.entity == "customer" and query.absent == "orders" and query.time_range is None
+    with pytest.raises(NeedsClarification):  # a "not" of something the model has no rows of
+        understand(app, "which customers haven't complained this year")
     assert understand(app, "orders that weren't cancelled").filters == [
         ValueFilter("order_status", ["cancelled"], True)]
 

@@ -134,3 +134,72 @@ def test_follow_up_refines_previous(app: LocalApp) -> None:
     assert third.time_range == second.time_range
     fourth = understand(app, "by month", third)
     assert fourth.grain == "month"
+
+
+# --- entity nouns qualified by a clause, and anti-joins ------------------------------------------
+
+@pytest.mark.parametrize("question", ["customers in singapore who signed up this year",
+                                      "new stores opened since 2024", "stores in germany",
+                                      "customers from the APAC region", "stores located in france"])
+def test_entity_noun_with_a_clause_lists_its_rows(app: LocalApp, question: str) -> None:
+    query = understand(app, question)
+    assert query.entity in ("customer", "store") and not query.metrics and not query.count
+
+
+@pytest.mark.parametrize("question", ["how many stores opened since 2024", "online orders last month",
+                                      "high priority tickets about billing in 2024"])
+def test_counting_words_and_event_rows_still_count(app: LocalApp, question: str) -> None:
+    query = understand(app, question)
+    assert query.metrics and query.entity is None
+
+
+def test_after_a_year_starts_the_day_past_it(app: LocalApp) -> None:
+    query = understand(app, "stores in the emea region which opened after 2022")
+    assert query.entity == "store" and query.time_range.start == dt.date(2023, 1, 1)
+
+
+def test_anti_join_puts_the_window_on_the_event(app: LocalApp) -> None:
+    query = understand(app, "stores with zero sales last month")
+    assert query.entity == "store" and query.absent == "revenue" and query.time_range is None
+    assert query.absent_range.start == dt.date(2025, 5, 1) and query.absent_range.end == dt.date(2025, 5, 31)
+    assert any("no revenue (completed orders)" in n for n in query.notes)
+
+
+@pytest.mark.parametrize("question, metric", [("customers with no orders", "orders"),
+                                              ("products that never sold", "revenue"),
+                                              ("products nobody bought in january", "revenue"),
+                                              ("which customers bought nothing this year", "revenue"),
+                                              ("customers that didn't buy anything last quarter", "revenue"),
+                                              ("customers without any tickets", "tickets"),
+                                              ("customers who never placed an order", "orders")])
+def test_anti_join_cues_and_events(app: LocalApp, question: str, metric: str) -> None:
+    query = understand(app, question)
+    assert query.entity in ("customer", "product") and query.absent == metric
+
+
+def test_anti_join_filters_split_between_entity_and_event(app: LocalApp) -> None:
+    query = understand(app, "enterprise customers with no online orders in 2025")
+    assert query.filters == [ValueFilter("segment", ["Enterprise"])]
+    assert query.absent_filters == [ValueFilter("sales_channel", ["Online"])]
+
+
+def test_anti_join_window_of_the_entity_own_date(app: LocalApp) -> None:
+    query = understand(app, "customers who signed up this year and never ordered")
+    assert query.absent == "orders" and query.absent_range is None
+    assert query.time_range.start == dt.date(2025, 1, 1)
+
+
+def test_haven_t_since_says_it_includes_those_with_none_before(app: LocalApp) -> None:
+    query = understand(app, "customers who haven't ordered since march")
+    assert query.absent == "orders" and query.absent_range.start == dt.date(2025, 3, 1)
+    assert any("including those with none before either" in n for n in query.notes)
+
+
+def test_a_no_that_finds_no_rows_to_list_asks(app: LocalApp) -> None:
+    with pytest.raises(NeedsClarification):
+        understand(app, "revenue with no returns")
+
+
+def test_exclusions_are_not_anti_joins(app: LocalApp) -> None:
+    assert understand(app, "revenue without books").filters == [ValueFilter("category", ["Books"], negate=True)]
+    assert understand(app, "orders not paid by card").absent is None

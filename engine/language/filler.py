@@ -46,7 +46,7 @@ stock stocks stocked exist exists existed available perform performs performed p
 doing took take takes taking involve involving contain containing recorded booked accept
 accepts accepted support supports supported own owns owned collect collected collecting
 contact contacts contacted contacting reach reached reaching visit visits visited visiting
-work works worked working employ employs employed
+work works worked working employ employs employed based located situated headquartered
 """.split())
 FOLLOW_UP_WORDS = frozenset("instead now again also too then same well additionally plus".split())
 _PRONOUN_AFTER = frozenset("show give tell let get send bring find help".split())

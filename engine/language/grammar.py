@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from engine.errors import NeedsClarification
 from engine.language.abbreviations import Abbreviations
+from engine.language.absence import Absence, find_absence
 from engine.language.conditions import NumericCondition, find_conditions
 from engine.language.filler import (EVENT_VERBS, FOLLOW_UP_WORDS, FUNCTION_WORDS, MEASURE_WORDS,
                                     REQUEST_WORDS, FillerContext, filler_role)
@@ -95,6 +96,7 @@ class Parsed:
     share: bool = False  # "what share of", "percentage of"
     growth: bool = False  # "growth", "change": against the previous period
     derived: DerivedWords = field(default_factory=DerivedWords)  # median, %, ratio, "3+ times"
+    absence: Absence | None = None  # "customers with no orders": rows with none of an event
 
     @property
     def counted(self) -> bool:
@@ -177,6 +179,7 @@ class Grammar:
         counting = _COUNTING.search(reading.text)
         if counting:
             reading.claim(counting.start(), counting.end(), "count")
+        absence = find_absence(self.model, self.vocab, reading)
         recency, rest = find_recency(reading.text, self.vocab, reading.source)
         reading.take("recency", rest)
         for pattern, role in ((_BREAKDOWN, "breakdown"), (_COMPARISON, "comparison")):
@@ -199,7 +202,7 @@ class Grammar:
         averaged = self._claim_rest(reading, mentions)
         return Parsed(reading, mentions, conditions, time, ranking, recency, listing_verb,
                       counting is not None, averaged, bool(re.search(r"\bhow\s+much\b", text)),
-                      share is not None, growth is not None, derived)
+                      share is not None, growth is not None, derived, absence)
 
     def _duration(self, reading: Reading) -> list[Mention]:
         """"how long does it take to close tickets": the duration metric whose name has the verb."""

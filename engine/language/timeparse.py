@@ -377,6 +377,9 @@ def _since(m: re.Match[str], as_of: dt.date) -> DateRange | None:
     first = _point(m[1], as_of)
     if first is None or first.start > as_of:
         return None
+    if m[0].lstrip().startswith("after"):  # "opened after 2022": from the first day past it
+        start = first.end + dt.timedelta(days=1)
+        return DateRange(start, as_of, m[0].strip()) if start <= as_of else None
     return DateRange(first.start, as_of, m[0].strip())
 
 

@@ -91,6 +91,12 @@ class Understanding:
         resolver = Resolver(self.model, self.vocab, parsed.reading)
         query = self._query(parsed, resolver, previous, as_of)
         reading = parsed.reading
+        if parsed.absence is not None and query.absent is None:
+            # never answered as if the "no" were not there
+            raise NeedsClarification(
+                f"I can list the rows that have no {self.model.metrics[parsed.absence.metric].label.lower()}, "
+                "e.g. \"customers with no orders last month\"; which rows do you mean?",
+                [f"{e.label}s" for e in self.model.entities.values()][:6])
         self._check_negations(reading, query)
         for c in reading.corrections:
             if c.kind == "spelling":

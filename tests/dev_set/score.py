@@ -41,6 +41,8 @@ SETS = {
     "blind": ("blind.yaml", "sample"),
     "hr": ("hr_questions.yaml", "hr"),
     "saas": ("saas_questions.yaml", "saas"),
+    "clauses": ("clauses.yaml", "sample"),
+    "clauses_saas": ("clauses_saas.yaml", "saas"),
 }
 
 
