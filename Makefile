@@ -60,7 +60,7 @@ screenshots: $(STAMP) browser
 
 # accuracy and answered-but-wrong rate of question sets through the jsonl CLI, with the misses
 score: $(STAMP)
-	$(BIN)/python -m tests.dev_set.score $(or $(SETS),dev blind saas hr)
+	$(BIN)/python -m tests.dev_set.score $(or $(SETS),dev blind saas hr clauses clauses_saas)
 
 clean:
 	rm -rf $(VENV) .lake .athena-bot build *.egg-info
