@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from engine import derived_sql, derived_summary
-from engine.compiler import GROWTH_COLUMN, SHARE_COLUMN, count_column
+from engine.compiler import DEFAULT_LIMIT, GROWTH_COLUMN, SHARE_COLUMN, count_column
 from engine.domain import ResultTable
 from engine.formatting import format_value
 from engine.grouping import row_names
@@ -175,8 +175,11 @@ def _summarize_listing(query: SemanticQuery, model: SemanticModel, table: Result
         count = table.rows[0][0] if table.rows else 0
         return f"{head}: {format_value(count, 'integer')}."
     noun = entity.label.lower() + ("" if table.row_count == 1 else "s")
-    more = " (the first shown; more matched)" if table.truncated else ""
-    return f"{head}: {table.row_count:,} {noun}{more}."
+    # rows cut by the answer's cap, or as many as the query's own default LIMIT let through: the
+    # count is a floor, never the number that matched
+    if table.truncated or (not query.limit and table.row_count >= DEFAULT_LIMIT):
+        return f"{head}: at least {table.row_count:,} {noun} (the first {table.row_count:,} shown; more may match)."
+    return f"{head}: {table.row_count:,} {noun}."
 
 
 def _summarize_compare(query: SemanticQuery, model: SemanticModel, table: ResultTable, head: str) -> str:

@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 
 from bot.bootstrap import LocalApp
+from engine.domain import ResultTable
 from engine.errors import NeedsClarification, Refused
+from engine.presenter import summarize
 from engine.semantic_query import SemanticQuery, ValueFilter
 
 AS_OF = dt.date(2025, 6, 15)
@@ -203,3 +205,15 @@ def test_a_no_that_finds_no_rows_to_list_asks(app: LocalApp) -> None:
 def test_exclusions_are_not_anti_joins(app: LocalApp) -> None:
     assert understand(app, "revenue without books").filters == [ValueFilter("category", ["Books"], negate=True)]
     assert understand(app, "orders not paid by card").absent is None
+
+
+@pytest.mark.parametrize("rows, truncated, said", [(3, False, ": 3 customers."),
+                                                   (1000, False, ": at least 1,000 customers (the first 1,000 shown"),
+                                                   (200, True, ": at least 200 customers (the first 200 shown")])
+def test_a_listing_cut_at_its_limit_says_its_count_is_a_floor(app: LocalApp, rows: int, truncated: bool,
+                                                              said: str) -> None:
+    # the compiled LIMIT (1000, no limit asked) or the answer's row cap cut the rows: the count that
+    # matched is unknown, so "1,000 customers" would be a wrong number said with confidence
+    query = understand(app, "customers with no orders")
+    table = ResultTable(["customer_name"], ["varchar"], [(f"c{i}",) for i in range(rows)], truncated=truncated)
+    assert said in summarize(query, app.model, table)
