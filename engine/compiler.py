@@ -6,87 +6,26 @@ Values from questions enter only as sqlglot literals of values already known to 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlglot import exp
 
 from engine import derived_sql
-from engine.errors import NeedsClarification
+from engine.compile_listing import ListingCompiler
 from engine.domain import DateRange
 from engine.grouping import (dimension_columns, members_only, missing_last, outer_joins,
                              reaches_through_outer)
-from engine.semantic_model import DIALECT, ColumnRef, Entity, Join, Metric, SemanticModel
-from engine.semantic_query import Condition, SemanticQuery, ValueFilter
+from engine.semantic_model import DIALECT, ColumnRef, Join, Metric, SemanticModel
+from engine.semantic_query import SemanticQuery, ValueFilter
 from engine.language.timeparse import range_label
+# the shared pieces, importable from here as callers always have
+from engine.sql_parts import (_DATE, DEFAULT_LIMIT, CompiledQuery, _col, _condition, _literal_date,  # noqa: F401
+                              _literal_ts, _with_filter, count_column, to_athena_sql, with_limit)
 
-DEFAULT_LIMIT = 1000
 SHARE_COLUMN = "share_of_total"
 GROWTH_COLUMN = "change_vs_previous"
-_DATE = exp.DataType.build("date", dialect=DIALECT)  # built once: building parses the type name
-_TIMESTAMP = exp.DataType.build("timestamp", dialect=DIALECT)
 
 
-@dataclass
-class CompiledQuery:
-    expression: exp.Select
-    query: SemanticQuery
-    root: str
-
-    @property
-    def sql(self) -> str:
-        return to_athena_sql(self.expression)
-
-
-def to_athena_sql(expression: exp.Expression, pretty: bool = True) -> str:
-    return expression.sql(dialect=DIALECT, pretty=pretty, comments=False)
-
-
-def with_limit(select: exp.Select, n: int) -> exp.Select:
-    """``select`` with ``LIMIT n``, the node built directly (``Select.limit`` parses its argument)."""
-    select.set("limit", exp.Limit(expression=exp.Literal.number(n)))
-    return select
-
-
-def _col(ref: ColumnRef) -> exp.Column:
-    return exp.column(ref.column, table=ref.table, quoted=False)
-
-
-def _literal_date(day: dt.date) -> exp.Expression:
-    return exp.cast(exp.Literal.string(day.isoformat()), _DATE.copy())
-
-
-def _literal_ts(day: dt.date) -> exp.Expression:
-    return exp.cast(exp.Literal.string(f"{day.isoformat()} 00:00:00"),
-                    _TIMESTAMP.copy())
-
-
-def _with_filter(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
-    """Attach ``FILTER (WHERE condition)`` to every aggregate in a metric expression."""
-    def attach(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.AggFunc):
-            return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
-        return node
-
-    return expression.copy().transform(attach, copy=False)
-
-
-def _condition(expression: exp.Expression, condition: Condition) -> exp.Expression:
-    """``expression <op> value`` for a numeric condition, the value a sqlglot number literal."""
-    value = exp.Literal.number(repr(condition.value) if condition.value % 1 else int(condition.value))
-    if condition.op == "between":
-        assert condition.high is not None
-        high = exp.Literal.number(repr(condition.high) if condition.high % 1 else int(condition.high))
-        return exp.Between(this=expression, low=value, high=high)
-    builders = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ}
-    return builders[condition.op](this=expression, expression=value)
-
-
-def count_column(entity: Entity) -> str:
-    """Column name of a counted listing ("how many orders over $1,000")."""
-    return f"{entity.name}_count"
-
-
-class Compiler:
+class Compiler(ListingCompiler):
     """Compiles semantic queries against one semantic model."""
 
     def __init__(self, model: SemanticModel, column_types: dict[str, str] | None = None,
@@ -202,153 +141,6 @@ class Compiler:
             select = select.order_by(*order, copy=False)
         select = with_limit(select, query.limit or DEFAULT_LIMIT)
         return CompiledQuery(derived_sql.finish(self, select, original, query), original, root)
-
-    def _compile_listing(self, query: SemanticQuery) -> CompiledQuery:
-        """Rows of an entity: its columns, measures, filters, row conditions, sort and limit."""
-        model = self.model
-        entity = model.entities[query.entity or ""]
-        root = entity.from_table
-        needed = {c.table for c in entity.show} | {entity.table}
-        needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
-        for measure in entity.measures.values():
-            needed |= {c.table for c in measure.expression.find_all(exp.Column) if c.table}
-        if entity.time is not None:
-            needed.add(entity.time.table)
-        joins = self._joins(root, needed)
-        select = self._from(root, joins)
-
-        shown: dict[str, exp.Expression] = {}
-        for ref in entity.show:
-            alias = ref.column if ref.column not in shown else f"{ref.table}_{ref.column}"
-            shown[alias] = _col(ref)
-        group = [e.copy() for e in shown.values()]
-        measures: dict[str, exp.Expression] = {}
-        for measure in entity.measures.values():
-            expression = measure.expression.copy()
-            measures[measure.name] = expression
-            same_as_shown = [a for a, e in shown.items() if e == expression]
-            if same_as_shown:
-                shown[measure.name] = shown.pop(same_as_shown[0])
-            elif not measure.aggregated:
-                group.append(expression.copy())
-        for alias, expression in shown.items():
-            select = select.select(exp.alias_(expression.copy(), alias), copy=False)
-        for name, expression in measures.items():
-            if name not in shown:
-                select = select.select(exp.alias_(expression.copy(), name), copy=False)
-
-        conditions: list[exp.Expression] = [self._filter(f, root, joins) for f in query.filters]
-        if query.time_range and entity.time is not None:
-            conditions.extend(self._time_conditions(entity.time, query.time_range.start,
-                                                    query.time_range.end, self._pruned_tables(root, joins)))
-        if query.absent:
-            conditions.append(self._absent(entity, query))
-        having = []
-        for c in query.conditions:
-            measure = entity.measures[c.target]
-            (having if measure.aggregated else conditions).append(_condition(measures[c.target].copy(), c))
-        desc = query.order != "asc"
-        if query.sort == "time" and entity.time is not None:
-            order = exp.Ordered(this=_col(entity.time), desc=desc)
-        elif query.sort in measures:
-            order = exp.Ordered(this=measures[query.sort].copy(), desc=desc)
-        else:
-            order = exp.Ordered(this=next(iter(shown.values())).copy(), desc=False)
-        limit = query.limit or DEFAULT_LIMIT
-        aggregated = any(m.aggregated for m in entity.measures.values())
-        if aggregated and not having and not query.count and self.pick_listing_keys_first:
-            top = self._top_keys(entity, query, order, limit)
-            if top is not None:
-                conditions.append(exp.In(this=_col(entity.key), query=exp.Subquery(this=top)))
-        if conditions:
-            select = select.where(exp.and_(*conditions), copy=False)
-        if aggregated:
-            select = select.group_by(*group, copy=False)
-        if having:
-            select = select.having(exp.and_(*having), copy=False)
-        if query.count:
-            inner = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("listed")))
-            outer = exp.select(exp.alias_(exp.Count(this=exp.Star()), count_column(entity))).from_(inner)
-            return CompiledQuery(with_limit(outer, 1), query, root)
-        select = select.order_by(order, copy=False)
-        select = with_limit(select, limit)
-        return CompiledQuery(select, query, root)
-
-    def _top_keys(self, entity: Entity, query: SemanticQuery, order: exp.Ordered,
-                  limit: int) -> exp.Select | None:
-        """The keys of the rows a listing will show, picked on the entity's own table before its
-        lines are joined and aggregated: "the 5 most recent orders" then aggregates the lines of 5
-        orders, not of every order. None when the pick needs the lines (a sort or condition on an
-        aggregated measure, a filter on a table only the lines reach)."""
-        model = self.model
-        base = entity.table
-        row_measures = [entity.measures[c.target].expression for c in query.conditions]
-        needed = {c.table for e in (order.this, *row_measures) for c in e.find_all(exp.Column) if c.table}
-        needed |= {model.dimensions[f.dimension].column.table for f in query.filters}
-        if query.time_range and entity.time is not None:
-            needed.add(entity.time.table)
-        if order.this.find(exp.AggFunc) or any(model.join_path(base, t) is None for t in needed):
-            return None
-        joins = self._joins(base, needed)
-        conditions = [self._filter(f, base, joins) for f in query.filters]
-        if query.time_range and entity.time is not None:
-            conditions.extend(self._time_conditions(entity.time, query.time_range.start,
-                                                    query.time_range.end, self._pruned_tables(base, joins)))
-        conditions.extend(_condition(entity.measures[c.target].expression.copy(), c) for c in query.conditions)
-        if query.absent:
-            conditions.append(self._absent(entity, query))
-        pick = self._from(base, joins).select(_col(entity.key), copy=False)
-        if conditions:
-            pick = pick.where(exp.and_(*conditions), copy=False)
-        return with_limit(pick.order_by(order.copy(), copy=False), limit)
-
-    def _absent(self, entity: Entity, query: SemanticQuery) -> exp.Expression:
-        """``NOT EXISTS (SELECT 1 FROM <the metric's rows> WHERE <linked to this row> AND <the
-        metric's filter, the event's filters and window>)``: the anti-join of "customers with no
-        orders last month", through the model's many-to-one joins; the window stays inside."""
-        model = self.model
-        metric = model.metrics[query.absent or ""]
-        needed = set(metric.tables) | {model.dimensions[f.dimension].column.table for f in query.absent_filters}
-        if query.absent_range and metric.time is not None:
-            needed.add(metric.time.table)
-        needed.discard(entity.table)
-        root = next((r for r in metric.roots if r != entity.table and model.join_path(r, entity.table)
-                     and model.reachable(r, needed)), None)
-        if root is None:
-            raise NeedsClarification(f"I can't tell which {entity.label.lower()}s have no "
-                                     f"{metric.label.lower()} in this data.")
-        link = (model.join_path(root, entity.table) or [])[-1]
-        joins = [j for j in self._joins(root, needed | {link.left}) if j.right != entity.table]
-        conditions: list[exp.Expression] = [exp.EQ(
-            this=exp.column(link.left_column, table=link.left),
-            expression=exp.column(link.right_column, table=entity.table))]
-        if metric.filter_expression is not None:
-            conditions.append(metric.filter_expression.copy())
-        conditions.extend(self._filter(f, root, joins) for f in query.absent_filters)
-        if query.absent_range and metric.time is not None:
-            conditions.extend(self._time_conditions(metric.time, query.absent_range.start, query.absent_range.end,
-                                                    self._pruned_tables(root, joins)))
-        rows = self._from(root, joins).select(exp.Literal.number(1), copy=False)
-        rows = rows.where(exp.and_(*conditions), copy=False)
-        return exp.Not(this=exp.Exists(this=rows))
-
-    def _compile_values(self, query: SemanticQuery) -> CompiledQuery:
-        """The distinct values of a dimension ("list our brands"), filtered, in order."""
-        model = self.model
-        dims = [model.dimensions[d] for d in query.dimensions]
-        root = dims[0].column.table
-        needed = {d.column.table for d in dims} | {model.dimensions[f.dimension].column.table
-                                                    for f in query.filters}
-        joins = self._joins(root, needed)
-        select = self._from(root, joins).distinct()
-        dim_columns = [dimension_columns(model, d.name, root, joins, self.column_types) for d in dims]
-        for columns in dim_columns:
-            select = select.select(*columns.selected, copy=False)
-        conditions = [self._filter(f, root, joins) for f in query.filters]
-        if conditions:
-            select = select.where(exp.and_(*conditions), copy=False)
-        select = select.order_by(*[exp.Ordered(this=e) for c in dim_columns for e in c.grouped], copy=False)
-        return CompiledQuery(with_limit(select, DEFAULT_LIMIT), query, root)
 
     def _period(self, time_col: ColumnRef, periods: list[DateRange]) -> exp.Expression:
         """CASE naming which compared period a row falls in ("2024", "Q1 2025")."""
