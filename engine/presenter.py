@@ -7,7 +7,7 @@ import datetime as dt
 from engine import derived_sql, derived_summary
 from engine.compiler import DEFAULT_LIMIT, GROWTH_COLUMN, SHARE_COLUMN, count_column
 from engine.domain import ResultTable
-from engine.formatting import format_value
+from engine.formatting import format_value, period_start
 from engine.grouping import row_names
 from engine.semantic_model import SemanticModel
 from engine.semantic_query import Condition, SemanticQuery
@@ -20,14 +20,8 @@ def period_label(value: object, grain: str) -> str:
     """A period start as people say it: "Mar 2025", "Q1 2025", "2025", "week of 3 Mar 2025"."""
     if not isinstance(value, (dt.date, dt.datetime)):
         return str(value)
-    if grain == "year":
-        return str(value.year)
-    if grain == "quarter":
-        return f"Q{(value.month - 1) // 3 + 1} {value.year}"
-    if grain == "month":
-        return value.strftime("%b %Y")
-    day = f"{value.day} {value.strftime('%b %Y')}"
-    return f"week of {day}" if grain == "week" else day
+    # in a sentence a week is "week of 3 Mar 2025" (a table's column says "W10 2025")
+    return f"week of {period_start(value, 'day')}" if grain == "week" else period_start(value, grain)
 
 
 def column_labels(query: SemanticQuery, model: SemanticModel) -> dict[str, str]:
